@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fd.h"
 #include "io.h"
 #include "result.h"
 
@@ -43,13 +44,22 @@ class QueueClient {
 
  private:
   QueueClient() = default;
+  // Writes out buf_ to the pipe of the current phase (SIGPIPE held off).
+  void flush_buffer();
+  void put_bytes(std::string_view bytes);
+  // qmail_from's first half: flush and close the message pipe.
+  void end_message();
+  // Closes both pipes without the final NUL (so qmail-queue removes what
+  // it made) and reaps the child; kills it if it does not exit soon.
+  void abandon();
+
   pid_t pid_ = -1;
-  int msg_fd_ = -1;
-  int env_fd_ = -1;
-  int custom_fd_ = -1;  // read end of the child's fd 6 (exit 82 text)
-  Writer* msg_ = nullptr;
-  std::string envelope_;
-  bool failed_ = false;
+  Fd msg_fd_;          // write end of the child's fd 0
+  Fd env_fd_;          // write end of the child's fd 1
+  Fd custom_fd_;       // read end of the child's fd 6 (exit 82 text)
+  std::string buf_;    // pending bytes for the pipe of the current phase
+  bool in_envelope_ = false;
+  bool failed_ = false;  // sticky: nothing more is sent, not even the final NUL
 };
 
 // qmail's qmail_close texts for qmail-queue exit codes ("" for 0).
