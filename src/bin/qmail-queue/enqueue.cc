@@ -104,11 +104,11 @@ struct Undo {
     if (committed) return;
     if (!pid_fn.empty()) ::unlink(pid_fn.c_str());
     if (!intd_fn.empty()) {
-      if (intd_fd >= 0) (void)::ftruncate(intd_fd, 0);
+      if (intd_fd >= 0) if (::ftruncate(intd_fd, 0) != 0) {}  // best effort: unlinked next
       if (::unlink(intd_fn.c_str()) == -1) return;
     }
     if (!mess_fn.empty()) {
-      if (mess_fd >= 0) (void)::ftruncate(mess_fd, 0);
+      if (mess_fd >= 0) if (::ftruncate(mess_fd, 0) != 0) {}  // best effort: unlinked next
       ::unlink(mess_fn.c_str());
     }
   }
@@ -163,7 +163,7 @@ int copy_envelope(Writer& out) {
 void pull_trigger() {
   int fd = ::open("lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd == -1) return;
-  (void)::write(fd, "", 1);
+  if (::write(fd, "", 1) != 1) {}  // best effort: qmail-send rescans anyway
   ::close(fd);
 }
 
