@@ -40,7 +40,7 @@ namespace qng {
     uint64_t digit = static_cast<uint64_t>(c - '0');
     if (v > max / 10) return std::nullopt;
     v *= 10;
-    if (v > max - digit) return std::nullopt;
+    if (digit > max - v) return std::nullopt;
     v += digit;
   }
   return v;

@@ -44,6 +44,8 @@ TEST(Size, ParseDecimal) {
       {"12a", std::nullopt, UINT64_MAX},
       {"1001", std::nullopt, 1000},
       {"1000", 1000, 1000},
+      {"5", std::nullopt, 3},  // digit above max - v must not wrap
+      {"3", 3, 3},
   };
   for (const auto& c : cases) EXPECT_EQ(parse_decimal(c.in, c.max), c.want) << c.in;
 }
