@@ -5,7 +5,7 @@
 set -eu
 
 pkgs="g++ make cmake pkg-config libssl-dev googletest libgtest-dev libgmock-dev
-python3 python3-pytest swaks curl tinycdb postfix"
+python3 python3-pytest swaks curl tinycdb postfix libunbound-dev unbound openssl libcrypt-dev fetchmail"
 
 missing=""
 for p in $pkgs; do
