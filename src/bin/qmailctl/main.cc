@@ -1,0 +1,70 @@
+// qmailctl: manage a qmail-ng instance. See qmailctl(8).
+//   qmailctl [-d DIR] init|start|stop|restart|stat|queue|doqueue|reload|cdb|passwd
+// Exit codes: 0 done, 100 usage or permanent error, 111 temporary failure.
+#include <signal.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "failure.h"
+#include "fd.h"
+#include "layout.h"
+#include "options.h"
+#include "say.h"
+
+using namespace qng;
+using namespace qng::ctl;
+
+namespace {
+
+int usage_error(const std::string& what) {
+  std::string s = "qmailctl: " + what + "\n" + kUsage;
+  (void)write_all(2, s);
+  return kExitPerm;
+}
+
+// -d DIR, else $QMAILHOME, else /var/qmail; resolved to an absolute path.
+Result<std::string> instance_dir(const Options& o) {
+  std::string d = o.dir ? *o.dir : "";
+  if (d.empty()) {
+    const char* h = std::getenv("QMAILHOME");
+    d = h && *h ? h : "/var/qmail";
+  }
+  return absolute_path(d, true);
+}
+
+int dispatch(const Options& o) {
+  if (o.command == Command::kHelp) {
+    (void)write_all(1, kUsage);
+    return kExitOk;
+  }
+  if (o.command == Command::kInit) return run_init(o);
+  auto dir = instance_dir(o);
+  if (!dir) return fatal(dir.error());
+  switch (o.command) {
+    case Command::kStart: return run_start(*dir);
+    case Command::kStop: return run_stop(*dir);
+    case Command::kRestart: return run_restart(*dir);
+    case Command::kStat: return run_stat(*dir);
+    case Command::kQueue: return run_queue(*dir);
+    case Command::kDoqueue: return run_signal(*dir, SIGALRM);
+    case Command::kReload: return run_signal(*dir, SIGHUP);
+    case Command::kCdb: return run_cdb(*dir);
+    case Command::kPasswd:
+      return fatal(kExitTemp, "passwd is not available yet in this version of qmail-ng");
+    default: return usage_error("unknown command");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  std::vector<std::string> args(argv, argv + argc);
+  auto o = parse_args(args);
+  if (!o) return usage_error(o.error().context());
+  return dispatch(*o);
+} catch (...) {
+  return fatal(kExitTemp, "out of memory");
+}

@@ -1,0 +1,197 @@
+// options.cc: qmailctl's command line.
+#include "options.h"
+
+#include <utility>
+
+#include "size.h"
+
+namespace qng::ctl {
+
+const char kUsage[] =
+    "usage: qmailctl [-d DIR] COMMAND [ARGS]\n"
+    "\n"
+    "  init DIR [--me NAME] [--smtp HOST:PORT] [--pop3 HOST:PORT]\n"
+    "           [--qmtp HOST:PORT] [--qmqp HOST:PORT]\n"
+    "                     create an instance owned by the invoking user\n"
+    "  init --system [DIR] [--me NAME] [--smtp HOST:PORT] ...\n"
+    "                     as root: the system instance (default /var/qmail)\n"
+    "                     with qmail's users, owners and modes\n"
+    "  start | stop | restart\n"
+    "                     start or stop qmail-send and the configured listeners\n"
+    "  stat               one line per service, then the queue counts\n"
+    "  queue              what qmail-qstat and qmail-qread print\n"
+    "  doqueue            retry every queued message now (ALRM to qmail-send)\n"
+    "  reload             qmail-send re-reads its control files (HUP)\n"
+    "  cdb                rebuild users/cdb and the other compiled files\n"
+    "  passwd ADDRESS     set a user's password, read from standard input\n"
+    "\n"
+    "DIR is the instance: -d DIR, else $QMAILHOME, else /var/qmail.\n"
+    "Exit codes: 0 done, 100 usage or permanent error, 111 temporary failure.\n";
+
+namespace {
+
+struct CommandName {
+  const char* name;
+  Command command;
+};
+
+constexpr CommandName kCommands[] = {
+    {"init", Command::kInit},     {"start", Command::kStart},
+    {"stop", Command::kStop},     {"restart", Command::kRestart},
+    {"stat", Command::kStat},     {"queue", Command::kQueue},
+    {"doqueue", Command::kDoqueue}, {"reload", Command::kReload},
+    {"cdb", Command::kCdb},       {"passwd", Command::kPasswd},
+};
+
+constexpr const char* kListenerServices[] = {"smtp", "pop3", "qmtp", "qmqp"};
+
+bool is_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '.' || c == '-' || c == '_';
+}
+
+bool is_ipv6_char(char c) {
+  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') ||
+         c == ':' || c == '.';
+}
+
+Error usage(std::string what) { return Error::perm(std::move(what)); }
+
+// init's arguments; DIR may also have come from -d.
+Status parse_init(const std::vector<std::string>& argv, size_t i, Options& o) {
+  std::optional<std::string> dir;
+  for (; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "--system") {
+      o.system = true;
+      continue;
+    }
+    if (a == "--me") {
+      if (i + 1 >= argv.size()) return usage("--me needs a host name");
+      o.me = argv[++i];
+      if (!valid_me(*o.me)) return usage("bad host name for --me: " + *o.me);
+      continue;
+    }
+    bool listener = false;
+    for (const char* svc : kListenerServices) {
+      if (a != std::string("--") + svc) continue;
+      listener = true;
+      if (i + 1 >= argv.size()) return usage(a + " needs HOST:PORT");
+      auto hp = parse_host_port(argv[++i]);
+      if (!hp) return usage(a + ": " + hp.error().context());
+      for (const auto& l : o.listeners)
+        if (l.service == svc) return usage(a + " given twice");
+      o.listeners.push_back({svc, *hp});
+    }
+    if (listener) continue;
+    if (a.size() > 1 && a[0] == '-') return usage("unknown option for init: " + a);
+    if (dir) return usage("init takes one directory");
+    if (a.empty()) return usage("empty directory name");
+    dir = a;
+  }
+  if (dir && o.dir && *dir != *o.dir) return usage("two directories: -d " + *o.dir + " and " + *dir);
+  if (dir) o.dir = dir;
+  if (o.system && !o.dir) o.dir = "/var/qmail";
+  if (!o.dir) return usage("init needs a directory");
+  return {};
+}
+
+}  // namespace
+
+std::string HostPort::text() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return h + ":" + std::to_string(port);
+}
+
+Result<HostPort> parse_host_port(std::string_view s) {
+  if (s.size() > 300) return Error::perm("address too long");
+  size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos) return Error::perm("want HOST:PORT, not " + std::string(s));
+  std::string_view host = s.substr(0, colon);
+  std::string_view port = s.substr(colon + 1);
+  auto p = parse_decimal(port, 65535);
+  if (!p || *p == 0) return Error::perm("bad port in " + std::string(s));
+  HostPort hp;
+  hp.port = static_cast<unsigned>(*p);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    if (host.empty() || host.find(':') == std::string_view::npos)
+      return Error::perm("bad IPv6 address in " + std::string(s));
+    for (char c : host)
+      if (!is_ipv6_char(c)) return Error::perm("bad IPv6 address in " + std::string(s));
+  } else {
+    if (host.empty()) return Error::perm("missing host in " + std::string(s));
+    for (char c : host)
+      if (!is_host_char(c)) return Error::perm("bad host in " + std::string(s));
+  }
+  hp.host = std::string(host);
+  return hp;
+}
+
+bool valid_me(std::string_view name) {
+  if (name.empty() || name.size() > 255) return false;
+  if (name.front() == '[') {  // an address literal, [1.2.3.4]
+    if (name.back() != ']' || name.size() < 3) return false;
+    for (char c : name.substr(1, name.size() - 2))
+      if (!is_ipv6_char(c)) return false;
+    return true;
+  }
+  if (name.front() == '.' || name.front() == '-') return false;
+  for (char c : name)
+    if (!is_host_char(c)) return false;
+  return true;
+}
+
+Result<Options> parse_args(const std::vector<std::string>& argv) {
+  Options o;
+  size_t i = 1;
+  for (; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "-d") {
+      if (i + 1 >= argv.size()) return usage("-d needs a directory");
+      o.dir = argv[++i];
+      if (o.dir->empty()) return usage("empty directory name");
+      continue;
+    }
+    if (a.rfind("-d", 0) == 0 && a.size() > 2) {  // -dDIR
+      o.dir = a.substr(2);
+      continue;
+    }
+    if (a == "--help" || a == "-h" || a == "help") {
+      o.command = Command::kHelp;
+      return o;
+    }
+    if (a == "--") continue;
+    break;
+  }
+  if (i >= argv.size()) return usage("no command given");
+  const std::string& name = argv[i];
+  bool found = false;
+  for (const auto& c : kCommands) {
+    if (name == c.name) {
+      o.command = c.command;
+      found = true;
+    }
+  }
+  if (!found) return usage("unknown command: " + name);
+  ++i;
+  for (size_t j = i; j < argv.size(); ++j)
+    if (argv[j] == "--help" || argv[j] == "-h") {
+      o.command = Command::kHelp;
+      return o;
+    }
+  switch (o.command) {
+    case Command::kInit:
+      if (auto st = parse_init(argv, i, o); !st) return st.error();
+      return o;
+    case Command::kPasswd:
+      if (argv.size() - i != 1) return usage("passwd takes one address");
+      o.args.assign(argv.begin() + static_cast<long>(i), argv.end());
+      return o;
+    default:
+      if (i != argv.size()) return usage(name + " takes no arguments");
+      return o;
+  }
+}
+
+}  // namespace qng::ctl

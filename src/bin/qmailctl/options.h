@@ -1,0 +1,57 @@
+// options.h: qmailctl's command line, parsed apart from any action.
+//
+//   qmailctl [-d DIR] COMMAND [ARGS]
+//   qmailctl init DIR [--me NAME] [--smtp H:P] [--pop3 H:P] [--qmtp H:P] [--qmqp H:P]
+//   qmailctl init --system [DIR]
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "result.h"
+
+namespace qng::ctl {
+
+// A listener address HOST:PORT ("127.0.0.1:2525", "[::1]:2525").
+struct HostPort {
+  std::string host;   // without brackets
+  unsigned port = 0;  // 1..65535
+  std::string text() const;  // back to HOST:PORT, bracketing IPv6
+};
+
+// HOST:PORT, or a permanent Error saying what is wrong with it.
+Result<HostPort> parse_host_port(std::string_view s);
+
+// Whether NAME can go into control/me: a host name or an address literal,
+// no spaces, no control characters, no '/', '@' or ':' outside brackets.
+bool valid_me(std::string_view name);
+
+enum class Command {
+  kHelp, kInit, kStart, kStop, kRestart, kStat, kQueue, kDoqueue, kReload, kCdb, kPasswd,
+};
+
+// One listener named on init's command line: "smtp" and its address.
+struct Listener {
+  std::string service;  // smtp pop3 qmtp qmqp
+  HostPort addr;
+};
+
+struct Options {
+  Command command = Command::kHelp;
+  std::optional<std::string> dir;  // -d DIR, or init's DIR
+  bool system = false;             // init --system
+  std::optional<std::string> me;   // init --me
+  std::vector<Listener> listeners; // init --smtp ... in command line order
+  std::vector<std::string> args;   // the rest (passwd ADDRESS)
+};
+
+// Parses argv; a usage error is a permanent Error whose context is the
+// message to print before the usage text.
+Result<Options> parse_args(const std::vector<std::string>& argv);
+
+// The usage text printed for --help (stdout) and after usage errors (stderr).
+extern const char kUsage[];
+
+}  // namespace qng::ctl
