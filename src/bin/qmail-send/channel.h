@@ -1,0 +1,19 @@
+// channel.h: qmail-send's two delivery channels and their fixed properties.
+#pragma once
+
+namespace qng::send {
+
+// A recipient is delivered by qmail-lspawn (local) or qmail-rspawn (remote).
+enum Channel : int { kLocal = 0, kRemote = 1 };
+constexpr int kChannels = 2;
+
+// Queue directory of each channel's recipient lists (local/S/N, remote/S/N).
+constexpr const char* kChanDir[kChannels] = {"local", "remote"};
+// The word used in log lines ("to local ADDR", "status: local L/LMAX").
+constexpr const char* kChanName[kChannels] = {"local", "remote"};
+// Retry spacing constant C of next = birth + (floor(sqrt(age)) + C)^2.
+constexpr long kChanSkip[kChannels] = {10, 20};
+// Defaults of control/concurrencylocal and control/concurrencyremote.
+constexpr unsigned kChanConcurrency[kChannels] = {10, 20};
+
+}  // namespace qng::send
