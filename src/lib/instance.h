@@ -14,6 +14,8 @@ namespace qng {
 
 constexpr const char* kSystemHome = "/var/qmail";
 
+// The directory holding the running binary (from /proc/self/exe).
+Result<std::string> exe_dir();
 // DIR from the running binary's path DIR/bin/NAME.
 Result<std::string> home_from_exe();
 // $QMAILHOME if set and absolute, else home_from_exe() when the binary sits

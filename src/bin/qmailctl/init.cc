@@ -16,6 +16,7 @@
 #include "compile.h"
 #include "failure.h"
 #include "fd.h"
+#include "instance.h"
 #include "layout.h"
 #include "say.h"
 #include "system.h"
@@ -113,13 +114,9 @@ struct Maker {
 
   // Every regular file beside our own program: the build's bin/.
   Status copy_programs() const {
-    char buf[4096];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n < 0) return Error::last("unable to read /proc/self/exe");
-    if (static_cast<size_t>(n) >= sizeof buf - 1) return Error::temp("program path too long");
-    std::string exe(buf, static_cast<size_t>(n));
-    std::string from = exe.substr(0, exe.rfind('/'));
-    if (from.empty()) from = "/";
+    auto dir = exe_dir();
+    if (!dir) return dir.error();
+    const std::string& from = *dir;
     DIR* d = ::opendir(from.c_str());
     if (!d) return Error::last("unable to list " + from);
     std::vector<std::string> names;
