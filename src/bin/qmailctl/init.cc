@@ -114,9 +114,9 @@ struct Maker {
 
   // Every regular file beside our own program: the build's bin/.
   Status copy_programs() const {
-    auto dir = exe_dir();
-    if (!dir) return dir.error();
-    const std::string& from = *dir;
+    auto self = exe_dir();
+    if (!self) return self.error();
+    const std::string& from = *self;
     DIR* d = ::opendir(from.c_str());
     if (!d) return Error::last("unable to list " + from);
     std::vector<std::string> names;
