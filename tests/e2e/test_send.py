@@ -2,7 +2,8 @@
 # daemons. The test plays qmail-lspawn and qmail-rspawn over pipes (banner,
 # commands, K/Z/D reports) and reads the log on qmail-send's fd 0; the real
 # bin/qmail-clean and bin/qmail-queue do their parts. Checks the commands,
-# the bytes of the queue files, the log lines and the bounces.
+# the bytes of the queue files, the log lines and the bounces (QSBMF here;
+# test_dsn.py uses this harness for the RFC 3464 bounces).
 import fcntl
 import math
 import os
@@ -342,10 +343,10 @@ def test_local_and_remote_deliveries(instance, sends):
         (2, want, b"alice@far.test", b"noat@example.test")]
     assert (r1.slot, r1.message, r1.sender, r1.recip) == \
         (0, want, b"alice@far.test", b"bob@far.test")
-    log = s.log_text()
-    assert f"starting delivery 1: msg {n} to local joe@example.test" in log
-    assert f"starting delivery 4: msg {n} to remote bob@far.test" in log
-    assert "status: local 3/10 remote 1/20" in log
+    # The log is read by a thread: wait for the lines rather than race it.
+    s.wait_log(re.escape(f"starting delivery 1: msg {n} to local joe@example.test"))
+    s.wait_log(re.escape(f"starting delivery 4: msg {n} to remote bob@far.test"))
+    s.wait_log(re.escape("status: local 3/10 remote 1/20"))
 
     # K: the record is marked D in place; Z leaves it T.
     s.lspawn.report(l1, b"K", b"did 1+0+0\n")
@@ -374,7 +375,9 @@ def test_local_and_remote_deliveries(instance, sends):
 
 
 def test_permanent_failure_bounces_to_sender(instance, sends):
+    # qmail's own QSBMF, byte for byte (test_dsn.py checks the default, dsn).
     inst = instance
+    inst.write("control/bounceformat", "qsbmf\n")
     run_qq(inst, MESSAGE, b"alice@far.test", [b"nobody@example.test", b"joe@example.test"])
     s = sends(inst).ready()
     _, n = msgnum(s)
@@ -422,6 +425,7 @@ def test_permanent_failure_bounces_to_sender(instance, sends):
 
 def test_double_and_triple_bounce(instance, sends):
     inst = instance
+    inst.write("control/bounceformat", "qsbmf\n")
     inst.write("control/bouncefrom", "Mail Delivery\n")
     inst.write("control/bouncehost", "bounces.example.test\n")
     inst.write("control/doublebounceto", "dbl\n")

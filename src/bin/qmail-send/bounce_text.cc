@@ -34,14 +34,17 @@ std::string bounce_paragraph(std::string_view recipient, std::string_view report
   return t;
 }
 
-std::string bounce_intro(const BounceHead& h) {
+std::string bounce_header(const BounceHead& h) {
   std::string s;
   s += "Date: " + date822(h.date) + "\n";
   s += "From: " + quote_address(h.bouncefrom + "@" + h.bouncehost) + "\n";
   s += "To: " + quote_or_empty(h.recipient) + "\n";
   s += "Subject: failure notice\n";
-  s += "\n";
-  s += "Hi. This is the qmail-send program at " + h.bouncehost + ".\n";
+  return s;
+}
+
+std::string bounce_intro_text(const BounceHead& h) {
+  std::string s = "Hi. This is the qmail-send program at " + h.bouncehost + ".\n";
   if (!h.double_bounce) {
     s += "I'm afraid I wasn't able to deliver your message to the following addresses.\n";
     s += "This is a permanent error; I've given up. Sorry it didn't work out.\n";
@@ -52,11 +55,17 @@ std::string bounce_intro(const BounceHead& h) {
   return s;
 }
 
+std::string bounce_break_line(const BounceHead& h) {
+  return h.double_bounce ? "--- Below this line is the original bounce.\n"
+                         : "--- Below this line is a copy of the message.\n";
+}
+
+std::string bounce_intro(const BounceHead& h) {
+  return bounce_header(h) + "\n" + bounce_intro_text(h);
+}
+
 std::string bounce_break(const BounceHead& h) {
-  std::string s = h.double_bounce ? "--- Below this line is the original bounce.\n\n"
-                                  : "--- Below this line is a copy of the message.\n\n";
-  s += "Return-Path: <" + quote_or_empty(h.return_path) + ">\n";
-  return s;
+  return bounce_break_line(h) + "\nReturn-Path: <" + quote_or_empty(h.return_path) + ">\n";
 }
 
 std::string bounce_message(const BounceHead& head, std::string_view paragraphs,

@@ -3,7 +3,9 @@
 // bounce/N collects one paragraph per failed recipient; when the message is
 // done qmail-send injects
 //   bounce_intro() + contents of bounce/N + bounce_break() + mess/S/N
-// (bounce_message() puts the same together in memory, for tests).
+// (bounce_message() puts the same together in memory, for tests). That is
+// control/bounceformat "qsbmf"; the default "dsn" wraps the same text in an
+// RFC 3464 report (dsn_text.h).
 #pragma once
 
 #include <ctime>
@@ -26,6 +28,18 @@ struct BounceHead {
   std::string return_path;  // original sender, VERP suffix stripped
 };
 
+// The line qmail-send adds to a temporary failure's report when the message
+// has been in the queue longer than control/queuelifetime.
+constexpr std::string_view kTooOld =
+    "I'm not going to try again; this message has been in the queue too long.\n";
+
+// Date, From, To and Subject lines.
+std::string bounce_header(const BounceHead& head);
+// The intro paragraph ("Hi. This is the qmail-send program at ...") and
+// the empty line after it.
+std::string bounce_intro_text(const BounceHead& head);
+// The break line ("--- Below this line is ..."), without the empty line.
+std::string bounce_break_line(const BounceHead& head);
 // Header, blank line and the intro paragraph.
 std::string bounce_intro(const BounceHead& head);
 // The break paragraph and the Return-Path line of the copied message.

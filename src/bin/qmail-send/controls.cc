@@ -23,6 +23,15 @@ unsigned as_concurrency(uint64_t v) { return v > 65535 ? 65535u : static_cast<un
 
 }  // namespace
 
+BounceFormat parse_bounceformat(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  std::string v(value);
+  for (char& ch : v)
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  return v == "qsbmf" ? BounceFormat::kQsbmf : BounceFormat::kDsn;
+}
+
 Result<Controls> read_controls(const Control& ctl) {
   Controls c;
   auto lifetime = ctl.number("queuelifetime", 604800);
@@ -50,9 +59,12 @@ Result<Controls> read_controls(const Control& ctl) {
   if (!dbto) return dbto.error();
   c.doublebounceto = *dbto + "@" + *dbhost;
 
+  auto me = ctl.line_or("me", false, c.bouncehost);
+  if (!me) return me.error();
+  c.me = *me;
   auto format = ctl.line_or("bounceformat", false, "dsn");
   if (!format) return format.error();
-  c.bounceformat = *format;
+  c.bounceformat = parse_bounceformat(*format);
 
   auto locals = read_locals(ctl);
   if (!locals) return locals.error();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "channel.h"
 #include "control.h"
@@ -12,6 +13,14 @@
 
 namespace qng::send {
 
+// control/bounceformat: "dsn" (the default) sends RFC 3464 reports whose
+// first part is the QSBMF text; "qsbmf" sends qmail's plain QSBMF.
+enum class BounceFormat { kDsn, kQsbmf };
+
+// "qsbmf" (any case, surrounding blanks ignored) is kQsbmf; anything else,
+// "dsn" or a value this version does not know, is the default kDsn.
+BounceFormat parse_bounceformat(std::string_view value);
+
 struct Controls {
   uint64_t queuelifetime = 604800;
   unsigned concurrency[kChannels] = {kChanConcurrency[kLocal], kChanConcurrency[kRemote]};
@@ -19,9 +28,8 @@ struct Controls {
   std::string bouncefrom;
   std::string bouncehost;
   std::string doublebounceto;  // doublebounceto@doublebouncehost
-  // control/bounceformat: "dsn" or "qsbmf". RFC 3464 (DSN) bounces come in
-  // a later version; until then both values produce QSBMF bounces.
-  std::string bounceformat;
+  std::string me;  // control/me, else bouncehost: the DSN's Reporting-MTA
+  BounceFormat bounceformat = BounceFormat::kDsn;
   AddressMaps maps;
 };
 

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "bounce_text.h"
 #include "failure.h"
 #include "queue.h"
 #include "queuedir.h"
@@ -16,8 +17,6 @@ namespace qng::send {
 namespace {
 
 constexpr std::string_view kTooLong = "Sorry, the address is too long to deliver. (#5.1.3)\n";
-constexpr std::string_view kTooOld =
-    "I'm not going to try again; this message has been in the queue too long.\n";
 
 }  // namespace
 

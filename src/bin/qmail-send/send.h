@@ -186,6 +186,7 @@ class QmailSend {
   // bounce.cc
   bool add_bounce(uint64_t id, const std::string& recip, const std::string& report);
   bool inject_bounce(uint64_t id);
+  std::string next_boundary(time_t now);
 
   // cleanup.cc
   bool clean(const std::string& what);
@@ -217,6 +218,7 @@ class QmailSend {
   Pass pass_[kChannels];
   Spawn spawn_[kChannels];
   uint64_t masterdelid_ = 1;
+  uint64_t boundaries_ = 0;  // MIME boundaries made, for make_boundary()
 
   bool todo_scanning_ = false;
   bool trigger_pending_ = false;
