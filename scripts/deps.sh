@@ -4,8 +4,14 @@
 # "No configuration" and its daemon is never left running.
 set -eu
 
-pkgs="g++ make cmake pkg-config libssl-dev googletest libgtest-dev libgmock-dev
-python3 python3-pytest swaks curl tinycdb postfix libunbound-dev unbound openssl libcrypt-dev fetchmail"
+# build: compilers, CMake, OpenSSL, libunbound, libcrypt, GoogleTest
+# tests: pytest, real clients and peers (swaks, curl, fetchmail, Postfix's
+# smtp-sink/smtp-source), tinycdb's cdb, unbound as a local DNS server,
+# dkimpy as an independent DKIM verifier, chromium to render reports
+pkgs="g++ make cmake pkg-config libssl-dev libunbound-dev libcrypt-dev
+googletest libgtest-dev libgmock-dev
+python3 python3-pytest swaks curl fetchmail postfix tinycdb unbound openssl
+python3-dkim python3-nacl opendkim-tools chromium"
 
 missing=""
 for p in $pkgs; do
