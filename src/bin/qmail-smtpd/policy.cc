@@ -1,0 +1,164 @@
+// policy.cc: badmailfrom, rcpthosts, our domains, our address literals.
+#include "policy.h"
+
+#include <ifaddrs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+
+#include "address.h"
+#include "ip.h"
+
+namespace qng::smtpd {
+
+namespace {
+
+Result<std::set<std::string>> lowercase_lines(const Control& c, const std::string& name) {
+  auto lines = c.lines(name);
+  if (!lines) return lines.error();
+  std::set<std::string> out;
+  for (const auto& l : *lines) out.insert(lowercase(l));
+  return out;
+}
+
+std::optional<std::vector<IpAddress>> interface_addresses() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) == -1) return std::nullopt;
+  std::vector<IpAddress> out;
+  out.push_back(IpAddress{});  // netqmail: 0.0.0.0 is us
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    if (auto ip = from_sockaddr(i->ifa_addr)) out.push_back(*ip);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+}  // namespace
+
+Result<Policy> Policy::load(const Control& control) {
+  Policy p;
+  auto bmf = lowercase_lines(control, "badmailfrom");
+  if (!bmf) return bmf.error();
+  p.badmailfrom_ = std::move(*bmf);
+
+  auto have = control.exists("rcpthosts");
+  if (!have) return have.error();
+  p.have_rcpthosts_ = *have;
+  auto rh = lowercase_lines(control, "rcpthosts");
+  if (!rh) return rh.error();
+  p.rcpthosts_ = std::move(*rh);
+  auto mrh = CdbReader::open(control.path("morercpthosts.cdb"));
+  if (mrh)
+    p.morercpthosts_.emplace(std::move(*mrh));
+  else if (mrh.error().code() != ENOENT)
+    return mrh.error();
+  auto open = control.number("openrelay", 0);
+  if (!open) return open.error();
+  p.openrelay_ = *open == 1;
+
+  auto have_locals = control.exists("locals");
+  if (!have_locals) return have_locals.error();
+  if (*have_locals) {
+    auto l = lowercase_lines(control, "locals");
+    if (!l) return l.error();
+    p.locals_ = std::move(*l);
+  } else {
+    auto me = control.line("me");
+    if (!me) return me.error();
+    if (*me) p.locals_.insert(lowercase(**me));
+  }
+  auto vd = control.lines("virtualdomains");
+  if (!vd) return vd.error();
+  std::map<std::string, std::string> vdoms;  // the last line of a key wins
+  for (const auto& line : *vd) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    vdoms.insert_or_assign(lowercase(std::string_view(line).substr(0, colon)),
+                           line.substr(colon + 1));
+  }
+  p.vdoms_.assign(vdoms.begin(), vdoms.end());
+
+  auto lip = control.line_or("localiphost", true, "localhost");
+  if (!lip) return lip.error();
+  p.localiphost_ = std::move(*lip);
+  return p;
+}
+
+bool Policy::badmailfrom(std::string_view sender) const {
+  if (badmailfrom_.empty()) return false;
+  std::string s = lowercase(sender);
+  if (badmailfrom_.count(s)) return true;
+  size_t at = s.rfind('@');
+  return at != std::string::npos && badmailfrom_.count(s.substr(at)) != 0;
+}
+
+bool Policy::listed(const std::set<std::string>& set, std::string_view domain) const {
+  for (size_t i = 0; i < domain.size(); ++i)
+    if ((i == 0 || domain[i] == '.') && set.count(std::string(domain.substr(i)))) return true;
+  return false;
+}
+
+Result<bool> Policy::rcpthost_allowed(std::string_view address) const {
+  size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return true;
+  std::string domain = lowercase(address.substr(at + 1));
+  if (!have_rcpthosts_) {
+    if (openrelay_) return true;  // qmail's behaviour, asked for explicitly
+    if (ours(address)) return true;
+  } else if (listed(rcpthosts_, domain)) {
+    return true;
+  }
+  if (!morercpthosts_) return false;
+  for (size_t i = 0; i < domain.size(); ++i) {
+    if (i != 0 && domain[i] != '.') continue;
+    auto hit = morercpthosts_->find(std::string_view(domain).substr(i));
+    if (!hit) return hit.error();
+    if (*hit) return true;
+  }
+  return false;
+}
+
+bool Policy::ours(std::string_view address) const {
+  size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return true;  // qmail-send adds envnoathost
+  std::string a = lowercase(address);
+  std::string_view domain = std::string_view(a).substr(at + 1);
+  if (locals_.count(std::string(domain))) return true;
+  auto prepend = [&](std::string_view key) -> const std::string* {
+    auto it = std::lower_bound(vdoms_.begin(), vdoms_.end(), key,
+                               [](const auto& e, std::string_view k) { return e.first < k; });
+    return it != vdoms_.end() && it->first == key ? &it->second : nullptr;
+  };
+  // qmail-send's keys: the address, the domain, each ".suffix", "".
+  for (size_t i = 0; i <= a.size(); ++i) {
+    bool key = i == 0 || i == at + 1 || i == a.size() || (i > at && a[i] == '.');
+    if (!key) continue;
+    if (const std::string* p = prepend(std::string_view(a).substr(i))) return !p->empty();
+  }
+  return false;
+}
+
+std::optional<std::string> Policy::rewrite_literal(std::string address) const {
+  size_t at = address.rfind('@');
+  if (at == std::string::npos) return address;
+  auto ip = parse_ip_literal(std::string_view(address).substr(at + 1));
+  if (!ip) return address;
+  if (!ips_) {
+    ips_ = interface_addresses();
+    if (!ips_) return std::nullopt;
+  }
+  for (const auto& mine : *ips_) {
+    if (mine == *ip) {
+      address.resize(at + 1);
+      address += localiphost_;
+      return address;
+    }
+  }
+  return address;
+}
+
+void Policy::set_local_ips(std::vector<IpAddress> ips) { ips_ = std::move(ips); }
+
+}  // namespace qng::smtpd

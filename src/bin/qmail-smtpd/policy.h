@@ -1,0 +1,63 @@
+// policy.h: who may send what to whom: badmailfrom, rcpthosts and
+// morercpthosts.cdb, our own address literals, and which domains are ours
+// (control/locals and control/virtualdomains, as qmail-send routes them).
+//
+// A missing control/rcpthosts made qmail an open relay. Here it means
+// "only our own domains" (locals and virtualdomains) unless control/openrelay
+// says 1: a security fix; see docs/smtp.md.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cdb.h"
+#include "control.h"
+#include "ip.h"
+#include "result.h"
+
+namespace qng::smtpd {
+
+class Policy {
+ public:
+  // Reads badmailfrom, rcpthosts, morercpthosts.cdb, locals (default: me),
+  // virtualdomains, openrelay, localiphost (default: me).
+  static Result<Policy> load(const Control& control);
+
+  // qmail's bmfcheck: the address, or "@" and its domain, is listed
+  // (case-insensitive).
+  bool badmailfrom(std::string_view sender) const;
+
+  // qmail's addrallowed: no '@', or the domain (or a ".suffix" of it) is in
+  // rcpthosts or morercpthosts.cdb. Errors: the cdb cannot be read.
+  Result<bool> rcpthost_allowed(std::string_view address) const;
+
+  // Whether qmail-send would deliver the address locally (locals, then
+  // virtualdomains with a nonempty prepend). Addresses without '@' are ours.
+  bool ours(std::string_view address) const;
+
+  // qmail's address literal rule: box@[ip] naming one of our IP addresses
+  // becomes box@localiphost. nullopt: our addresses cannot be listed.
+  std::optional<std::string> rewrite_literal(std::string address) const;
+
+  // For tests: the set of our IP addresses in place of getifaddrs(3).
+  void set_local_ips(std::vector<IpAddress> ips);
+
+ private:
+  bool listed(const std::set<std::string>& set, std::string_view domain) const;
+
+  std::set<std::string> badmailfrom_;
+  bool have_rcpthosts_ = false;
+  bool openrelay_ = false;
+  std::set<std::string> rcpthosts_;
+  std::optional<CdbReader> morercpthosts_;
+  std::set<std::string> locals_;
+  std::vector<std::pair<std::string, std::string>> vdoms_;  // key (lowercase), prepend
+  std::string localiphost_;
+  // Our IP addresses, read when first needed.
+  mutable std::optional<std::vector<IpAddress>> ips_;
+};
+
+}  // namespace qng::smtpd
