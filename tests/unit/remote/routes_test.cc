@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -165,7 +166,10 @@ class ControlDir {
     char tmpl[] = "/tmp/qng-remote-test-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
   }
-  ~ControlDir() { std::system(("rm -rf " + dir_).c_str()); }
+  ~ControlDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
   void write(const std::string& name, const std::string& text, mode_t mode = 0644) {
     std::string p = dir_ + "/" + name;
     std::ofstream(p) << text;
