@@ -167,12 +167,19 @@ def test_kill_9_of_qmail_send_loses_nothing(instance):
         return len(seen) == n
 
     inst.wait_for(all_there, timeout=180, what="every message delivered")
-    inst.wait_for(lambda: re.search(r"messages in queue: 0\b", inst.ctl("stat").stdout.decode()),
-                  timeout=60, what="an empty queue")
-    inst.ctl("stop")
     q = os.path.join(inst.path, "queue")
-    for d in ("todo", "intd", "bounce", "pid"):
-        assert os.listdir(os.path.join(q, d)) == [], d
-    for d in ("mess", "info", "local", "remote"):
-        for s in range(23):
-            assert os.listdir(os.path.join(q, d, str(s))) == [], f"{d}/{s}"
+
+    def work_left():
+        left = [d for d in ("todo", "intd", "bounce") if os.listdir(os.path.join(q, d))]
+        left += [f"{d}/{s}" for d in ("info", "local", "remote") for s in range(23)
+                 if os.listdir(os.path.join(q, d, str(s)))]
+        return left
+
+    inst.wait_for(lambda: not work_left(), timeout=120, what="the queue to finish")
+    inst.ctl("stop")
+    assert work_left() == []
+    # A kill between "unlink info" and qmail-clean's removal of mess leaves
+    # the mess file alone: qmail's state S2, collected once it is 36 h old
+    # (INTERNALS). At most the deliveries in flight at the kill can do that.
+    orphans = [n for s in range(23) for n in os.listdir(os.path.join(q, "mess", str(s)))]
+    assert len(orphans) <= 5, orphans
