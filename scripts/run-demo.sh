@@ -1,16 +1,28 @@
 #!/bin/sh
-# run-demo.sh: `make run`. Makes ./run/ a qmail-ng instance if it is not one
-# yet (me = localhost, SMTP 127.0.0.1:2525, POP3 127.0.0.1:2110), adds the
-# user demo@localhost with a Maildir, starts it, and says how to use it.
-# It builds nothing: `make run` builds first. The instance runs as the
-# invoking user; when that is root, as the unprivileged user qngtest, since
-# root never owns an unprivileged instance.
+# run-demo.sh [DIR]: `make run`. Makes DIR (default ./run) a qmail-ng
+# instance if it is not one yet (me = localhost, SMTP 127.0.0.1:2525, POP3
+# 127.0.0.1:2110), adds the user demo@localhost with a Maildir and the
+# password "demo", allows POP3 and SMTP AUTH passwords without TLS (the
+# listeners are on loopback only), starts it, checks that both listeners
+# answer, and says how to use it.
+#
+# It builds nothing: `make run` builds first. The programs come from
+# $QNG_BIN (default build/bin); the addresses of a new instance from
+# $DEMO_SMTP and $DEMO_POP3 (for tests that must not take the real ports).
+# The instance runs as the invoking user; when that is root, as the
+# unprivileged user qngtest, since root never owns an unprivileged instance.
+# Exit 0 when the demo is up; 111 otherwise.
 set -eu
 
 cd "$(dirname "$0")/.."
 top=$(pwd)
-bin="$top/build/bin"
-inst="$top/run"
+bin=${QNG_BIN:-$top/build/bin}
+case $bin in /*) ;; *) bin="$top/$bin" ;; esac
+inst=${1:-$top/run}
+case $inst in /*) ;; *) inst="$top/$inst" ;; esac
+smtp=${DEMO_SMTP:-127.0.0.1:2525}
+pop3=${DEMO_POP3:-127.0.0.1:2110}
+password=demo
 
 die() { echo "run-demo: $*" >&2; exit 111; }
 
@@ -35,10 +47,11 @@ else
 fi
 uid=$(id -u "$owner")
 gid=$(id -g "$owner")
+ctl() { as "$bin/qmailctl" -d "$inst" "$@"; }
 
 as test -x "$bin/qmailctl" || die "$owner cannot run $bin/qmailctl; make the checkout readable by $owner"
 
-# The programs an instance runs are its own copies in run/bin.
+# The programs an instance runs are its own copies in DIR/bin.
 if [ ! -d "$inst/control" ]; then
   if [ -e "$inst" ] && [ -n "$(ls -A "$inst" 2>/dev/null)" ]; then
     die "$inst exists and is not an instance; remove it first"
@@ -47,15 +60,15 @@ if [ ! -d "$inst/control" ]; then
     mkdir -p "$inst"
     chown "$owner:" "$inst"
   fi
-  as "$bin/qmailctl" init "$inst" --me localhost \
-    --smtp 127.0.0.1:2525 --pop3 127.0.0.1:2110 >/dev/null || die "qmailctl init failed"
+  as "$bin/qmailctl" init "$inst" --me localhost --smtp "$smtp" --pop3 "$pop3" >/dev/null ||
+    die "qmailctl init failed"
   echo "run-demo: made instance $inst"
 fi
 
-running=no
-if as "$bin/qmailctl" -d "$inst" stat 2>/dev/null | grep -q '^qmail-send: up'; then
+if ctl stat 2>/dev/null | grep -q ': up '; then
   running=yes
 else
+  running=no
   # Stopped: bring its programs up to date with this build.
   for f in "$bin"/*; do
     [ -f "$f" ] || continue
@@ -65,7 +78,13 @@ else
   done
 fi
 
-# demo@localhost: a virtual user with a Maildir under run/home/demo.
+# A control file, written as the owner.
+put() {
+  printf '%s\n' "$2" | as sh -c 'cat > "$1.new" && chmod 644 "$1.new" && mv -f "$1.new" "$1"' \
+    sh "$inst/control/$1" || die "unable to write $inst/control/$1"
+}
+
+# demo@localhost: a virtual user with a Maildir under DIR/home/demo.
 home="$inst/home/demo"
 if ! grep -q '^=demo:' "$inst/users/assign" 2>/dev/null; then
   as mkdir -p "$home"
@@ -83,28 +102,44 @@ if ! grep -q '^=demo:' "$inst/users/assign" 2>/dev/null; then
     die "unable to write $inst/users/assign"
   echo "run-demo: added demo@localhost (home $home)"
 fi
-as "$bin/qmailctl" -d "$inst" cdb || die "qmailctl cdb failed"
+# users/cdb, users/recipients.cdb (qmail-smtpd's recipient check), tcp.*.cdb.
+ctl cdb || die "qmailctl cdb failed"
+printf '%s\n' "$password" | ctl passwd demo@localhost >/dev/null || die "qmailctl passwd failed"
+# Loopback only: passwords may travel without TLS (there is no certificate).
+put pop3plaintext 1
+put checkpassword bin/qmail-checkpassword
+put authplaintext 1
 
 if [ "$running" = yes ]; then
   echo "run-demo: the demo instance is already running"
-else
-  as "$bin/qmailctl" -d "$inst" start || die "qmailctl start failed; see $inst/log/qmailctl.log"
 fi
-as "$bin/qmailctl" -d "$inst" stat || true
+# start starts whatever is not running yet and returns once qmail-send runs
+# and every listener accepts connections.
+ctl start || die "qmailctl start failed; see $inst/log/"
+ctl stat || true
 
+smtp_at=$(head -n 1 "$inst/control/listen.smtp" 2>/dev/null || echo "$smtp")
+pop3_at=$(head -n 1 "$inst/control/listen.pop3" 2>/dev/null || echo "$pop3")
 if [ "$(id -u)" = 0 ]; then
   pre="runuser -u $owner -- "
 else
   pre=""
 fi
+if [ "$inst" = "$top/run" ]; then
+  stop="make stop   (or build/bin/qmailctl -d run stop)"
+else
+  stop="$bin/qmailctl -d $inst stop"
+fi
 cat <<EOT
 
 qmail-ng demo instance in $inst (run by $owner)
-  send mail:  echo hi | ${pre}env QMAILHOME=$inst build/bin/qmail-inject demo@localhost
-  over SMTP:  swaks --server 127.0.0.1:2525 --to demo@localhost
-              (once the SMTP listener exists; see control/listen.smtp)
-  read it:    ls $home/Maildir/new
-  its log:    $inst/log/qmail-send/current
-  status:     build/bin/qmailctl -d run stat
-  stop:       make stop   (or build/bin/qmailctl -d run stop)
+  user:       demo@localhost, password $password (POP3 login: demo)
+  send mail:  swaks --server $smtp_at --to demo@localhost
+              echo hi | ${pre}env QMAILHOME=$inst $inst/bin/qmail-inject demo@localhost
+  read it:    curl pop3://demo:$password@$pop3_at/1
+              python3 -c "import poplib; p = poplib.POP3('${pop3_at%:*}', ${pop3_at##*:}); p.user('demo'); p.pass_('$password'); print(p.stat())"
+              ls $home/Maildir/new
+  logs:       $inst/log/qmail-send/current, $inst/log/smtp/current, $inst/log/pop3/current
+  status:     $bin/qmailctl -d $inst stat
+  stop:       $stop
 EOT

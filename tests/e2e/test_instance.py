@@ -210,10 +210,51 @@ def test_qmailhome_is_the_default(instance, qng_bin):
     assert r.returncode != 0
 
 
-def test_passwd_not_yet(instance):
-    r = instance.ctl("passwd", "demo@example.test", input="x\n", check=False)
-    assert r.returncode == 111
-    assert b"not available" in r.stderr
+def test_init_compiles_everything(instance):
+    """init leaves every compiled file in place, as qmailctl cdb makes it."""
+    c = os.path.join(instance.path, "control")
+    assert cdb_dump(os.path.join(c, "tcp.smtp.cdb")) == [(b"127.", b"+RELAYCLIENT=\0"),
+                                                        (b"", b"")]
+    assert cdb_dump(os.path.join(c, "tcp.qmtp.cdb")) == [(b"127.", b"+RELAYCLIENT=\0"),
+                                                        (b"", b"")]
+    assert cdb_dump(os.path.join(c, "tcp.pop3.cdb")) == [(b"", b"")]
+    assert cdb_dump(os.path.join(c, "tcp.qmqp.cdb")) == [(b"127.", b""), (b"", b"D\0")]
+    for name in ("tcp.smtp", "tcp.pop3", "tcp.qmtp", "tcp.qmqp"):
+        assert mode(os.path.join(c, name + ".cdb")) == 0o644
+        assert not os.path.exists(os.path.join(c, name + ".tmp"))
+    # The recipients database: the alias user's addresses exist.
+    recs = dict(cdb_dump(os.path.join(instance.path, "users/recipients.cdb")))
+    assert recs[b"@example.test"] == b"DL"
+    assert recs[b"postmaster@example.test"] == b"E+"
+    assert not os.path.exists(os.path.join(c, "morercpthosts.cdb"))
+
+
+def test_cdb_rebuilds_rules_and_recipients(instance):
+    instance.add_user("zed")
+    recs = dict(cdb_dump(os.path.join(instance.path, "users/recipients.cdb")))
+    assert recs[b"zed@example.test"] == b"E+"
+    instance.write("control/tcp.pop3", "10.1.:deny\n=friend.test:allow,X=\"y\"\n:allow,!Y\n")
+    r = instance.ctl("cdb")
+    assert r.stdout == b"" and r.stderr == b""
+    assert cdb_dump(os.path.join(instance.path, "control/tcp.pop3.cdb")) == [
+        (b"10.1.", b"D\0"), (b"=friend.test", b"+X=y\0"), (b"", b"-Y\0")]
+    # One bad source: reported, its old cdb kept, the others still built.
+    instance.write("control/tcp.pop3", "10.1.:bogus\n")
+    instance.write("control/morercpthosts", "more.test\n")
+    r = instance.ctl("cdb", check=False)
+    assert r.returncode == 100
+    assert b"tcp.pop3" in r.stderr and b"10.1.:bogus" in r.stderr
+    assert cdb_dump(os.path.join(instance.path, "control/tcp.pop3.cdb"))[0] == (b"10.1.", b"D\0")
+    assert cdb_dump(os.path.join(instance.path, "control/morercpthosts.cdb")) == [
+        (b"more.test", b"")]
+    # A source that is gone leaves its cdb alone (tcpserver still reads it).
+    os.unlink(os.path.join(instance.path, "control/tcp.qmqp"))
+    instance.write("control/tcp.pop3", ":allow\n")
+    instance.ctl("cdb")
+    assert os.path.exists(os.path.join(instance.path, "control/tcp.qmqp.cdb"))
+    r = instance.run([os.path.join(instance.bin, "qmailctl"), "-d",
+                      os.path.join(instance.root, "nothing"), "cdb"])
+    assert r.returncode == 100
 
 
 def cdb_dump(path):
@@ -281,6 +322,12 @@ def test_cdb_morercpthosts(instance):
     assert r.stdout == b"" and r.stderr == b""
     cdb = os.path.join(instance.path, "control/morercpthosts.cdb")
     assert cdb_dump(cdb) == [(b"example.com", b""), (b".sub.example", b"")]
+    # qmail-newmrh makes the same file: the keys are one library function.
+    by_ctl = open(cdb, "rb").read()
+    os.unlink(cdb)
+    r = instance.run(["qmail-newmrh"])
+    assert r.returncode == 0, r.stderr
+    assert open(cdb, "rb").read() == by_ctl
     assert mode(cdb) == 0o644
     q = subprocess.run(["/usr/bin/cdb", "-q", cdb, "example.com"], stdout=subprocess.PIPE)
     assert q.returncode == 0 and q.stdout == b""

@@ -13,10 +13,9 @@
 #include <string>
 
 #include "atomic.h"
-#include "cdb.h"
 #include "failure.h"
 #include "instance.h"
-#include "newmrh.h"
+#include "morercpthosts.h"
 
 namespace {
 
@@ -36,12 +35,8 @@ int run() {
     if (err == E2BIG) return fatal("control/morercpthosts is too big");
     return fatal(std::string("unable to read control/morercpthosts: ") + std::strerror(err));
   }
-  auto cdb = qng::CdbWriter::create("control/morercpthosts.cdb", 0644);
-  if (!cdb) return fatal(cdb.error().message());
-  for (const auto& key : qng::morercpthosts_keys(*text)) {
-    if (auto s = cdb->add(key, ""); !s) return fatal(s.error().message());
-  }
-  if (auto s = cdb->finish(); !s) return fatal(s.error().message());
+  if (auto s = qng::write_morercpthosts_cdb(*text, "control/morercpthosts.cdb"); !s)
+    return fatal(s.error().message());
   return qng::kExitOk;
 }
 

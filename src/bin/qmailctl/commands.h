@@ -16,5 +16,8 @@ int run_signal(const std::string& dir, int sig);    // doqueue, reload
 int run_stat(const std::string& dir);
 int run_queue(const std::string& dir);              // queue.cc
 int run_cdb(const std::string& dir);                // compile.cc
+int run_passwd(const std::string& dir, const std::string& address);  // keys.cc
+int run_dkim_keygen(const std::string& dir, const std::string& domain,
+                    const std::string& selector, bool ed25519);
 
 }  // namespace qng::ctl

@@ -1,12 +1,14 @@
 // compile.cc: qmailctl cdb: rebuild every compiled file of an instance.
 //
-// users/assign -> users/cdb (qmail-newu, src/lib/assign.h) and
-// control/morercpthosts -> control/morercpthosts.cdb (qmail-newmrh). Each is written to NAME.tmp,
-// fsynced and renamed, so readers see the old or the new file, never half.
-//
-// Not yet: control/tcp.smtp (and tcp.pop3, tcp.qmtp, tcp.qmqp) -> *.cdb in
-// tcprules format, and the recipients database. They come with the listener
-// and rcptcheck work; until then nothing is compiled or printed for them.
+//   users/assign           -> users/cdb                (qmail-newu)
+//   control/morercpthosts  -> control/morercpthosts.cdb (qmail-newmrh)
+//   control/tcp.SERVICE    -> control/tcp.SERVICE.cdb   (tcprules), for
+//                             smtp pop3 qmtp qmqp when the source exists
+//   users/cdb, homes, ...  -> users/recipients.cdb     (qmail-smtpd's
+//                             recipient check)
+// Each is written to a temporary file, fsynced and renamed, so readers (a
+// running tcpserver, qmail-smtpd, qmail-lspawn) see the old or the new
+// file, never half; a source with an error leaves its old database alone.
 #include "compile.h"
 
 #include <sys/stat.h>
@@ -18,26 +20,20 @@
 #include "cdb.h"
 #include "commands.h"
 #include "failure.h"
+#include "layout.h"
+#include "morercpthosts.h"
+#include "recipients.h"
 #include "say.h"
 #include "size.h"
+#include "tcprules.h"
 
 namespace qng::ctl {
 
 namespace {
 
-constexpr size_t kMaxMoreRcptHosts = size_t{256} << 20;  // bytes of control/morercpthosts
+constexpr size_t kMaxRulesBytes = size_t{64} << 20;  // one control/tcp.SERVICE
 
 }  // namespace
-
-std::optional<std::string> morercpthosts_key(std::string_view line) {
-  while (!line.empty() && (line.back() == ' ' || line.back() == '\t' || line.back() == '\n'))
-    line.remove_suffix(1);
-  if (line.empty() || line.front() == '#') return std::nullopt;
-  std::string key(line);
-  for (char& c : key)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return key;
-}
 
 Status compile_users(const std::string& dir) {
   std::string src = dir + "/users/assign";
@@ -67,28 +63,50 @@ Status compile_users(const std::string& dir) {
 
 Status compile_morercpthosts(const std::string& dir) {
   std::string src = dir + "/control/morercpthosts";
-  auto text = read_file(src, kMaxMoreRcptHosts);
+  auto text = read_file(src, kMaxMoreRcptHostsBytes);
   if (!text) {
     if (text.error().code() == ENOENT) return {};
     return Error::sys(text.error().code(), "unable to read " + src);
   }
-  auto w = CdbWriter::create(dir + "/control/morercpthosts.cdb", 0644);
-  if (!w) return w.error();
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    size_t nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    if (auto key = morercpthosts_key(line))
-      if (auto st = w->add(*key, ""); !st) return st;
+  return write_morercpthosts_cdb(*text, dir + "/control/morercpthosts.cdb");
+}
+
+Status compile_tcp_rules(const std::string& dir, const std::string& service) {
+  std::string src = dir + "/control/tcp." + service;
+  auto text = read_file(src, kMaxRulesBytes);
+  if (!text) {
+    if (text.error().code() == ENOENT) return {};
+    return Error::sys(text.error().code(), "unable to read " + src);
   }
-  return w->finish();
+  if (auto st = compile_rules_file(*text, src + ".cdb", src + ".tmp"); !st) {
+    if (st.error().permanent()) return Error::perm(src + ": " + st.error().message());
+    return st;
+  }
+  return {};
+}
+
+Status compile_recipients(const std::string& dir) { return build_recipients_db(dir); }
+
+int compile_all(const std::string& dir) {
+  bool temp = false, perm = false;
+  auto step = [&](const Status& st) {
+    if (st) return;
+    fatal(st.error());
+    (st.error().permanent() ? perm : temp) = true;
+  };
+  step(compile_users(dir));
+  step(compile_morercpthosts(dir));
+  for (const Service& s : kServices) step(compile_tcp_rules(dir, s.name));
+  step(compile_recipients(dir));
+  if (temp) return kExitTemp;
+  return perm ? kExitPerm : kExitOk;
 }
 
 int run_cdb(const std::string& dir) {
-  if (auto st = compile_users(dir); !st) return fatal(st.error());
-  if (auto st = compile_morercpthosts(dir); !st) return fatal(st.error());
-  return kExitOk;
+  struct stat st;
+  if (::stat((dir + "/control").c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fatal(kExitPerm, dir + " is not an instance (no control/); make one with qmailctl init");
+  return compile_all(dir);
 }
 
 }  // namespace qng::ctl

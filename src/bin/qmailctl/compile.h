@@ -1,9 +1,9 @@
-// compile.h: the compiled files of an instance (qmail-newu, qmail-newmrh).
+// compile.h: the compiled files of an instance, rebuilt by `qmailctl cdb`
+// (and by init): users/cdb, control/morercpthosts.cdb, control/tcp.*.cdb,
+// users/recipients.cdb.
 #pragma once
 
-#include <optional>
 #include <string>
-#include <string_view>
 
 #include "result.h"
 
@@ -14,9 +14,16 @@ Status compile_users(const std::string& dir);
 // control/morercpthosts -> control/morercpthosts.cdb (qmail-newmrh), when
 // control/morercpthosts exists; nothing otherwise.
 Status compile_morercpthosts(const std::string& dir);
+// control/tcp.SERVICE -> control/tcp.SERVICE.cdb (tcprules, through
+// control/tcp.SERVICE.tmp), for each listener service whose source exists.
+Status compile_tcp_rules(const std::string& dir, const std::string& service);
+// users/recipients.cdb from users/cdb, the homes' .qmail files, locals and
+// virtualdomains (src/lib/recipients.h).
+Status compile_recipients(const std::string& dir);
 
-// qmail-newmrh's reading of one line: trailing spaces, tabs and newlines
-// stripped, lowercased; nullopt for an empty line or a '#' comment.
-std::optional<std::string> morercpthosts_key(std::string_view line);
+// Every compiled file, in dependency order (users/cdb before the recipients
+// database). A failing step is reported on stderr and the others still run.
+// 0, or 111 when any step failed temporarily, else 100.
+int compile_all(const std::string& dir);
 
 }  // namespace qng::ctl

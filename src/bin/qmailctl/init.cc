@@ -212,7 +212,11 @@ Status populate(const Maker& m, const Options& o, const std::string& me) {
       return st;
 
   if (auto st = m.copy_programs(); !st) return st;
-  if (auto st = compile_users(m.dir); !st) return st;  // root's in a system instance
+  // The compiled files (root's in a system instance), as qmailctl cdb.
+  if (auto st = compile_users(m.dir); !st) return st;
+  for (const Service& s : kServices)
+    if (auto st = compile_tcp_rules(m.dir, s.name); !st) return st;
+  if (auto st = compile_recipients(m.dir); !st) return st;
   if (auto st = fsync_dir(m.dir); !st) return st;
   return {};
 }

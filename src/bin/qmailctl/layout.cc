@@ -95,12 +95,15 @@ std::string plus_domain_of(std::string_view me) {
 
 const Service kServices[4] = {
     {"smtp", "qmail-smtpd", "control/listen.smtp", "control/tcp.smtp",
-     "127.:allow,RELAYCLIENT=\"\"\n:allow\n"},
-    {"pop3", "qmail-pop3d", "control/listen.pop3", "control/tcp.pop3", ":allow\n"},
+     "127.:allow,RELAYCLIENT=\"\"\n:allow\n", "supervise/smtp.pid", "log/smtp", false,
+     "421 4.7.0 too many connections from your address (#4.7.0)\r\n"},
+    {"pop3", "qmail-pop3d", "control/listen.pop3", "control/tcp.pop3", ":allow\n",
+     "supervise/pop3.pid", "log/pop3", true, "-ERR too many connections from your address\r\n"},
     {"qmtp", "qmail-qmtpd", "control/listen.qmtp", "control/tcp.qmtp",
-     "127.:allow,RELAYCLIENT=\"\"\n:allow\n"},
+     "127.:allow,RELAYCLIENT=\"\"\n:allow\n", "supervise/qmtp.pid", "log/qmtp", false, ""},
     // QMQP clients are trusted with any envelope: only this host by default.
-    {"qmqp", "qmail-qmqpd", "control/listen.qmqp", "control/tcp.qmqp", "127.:allow\n:deny\n"},
+    {"qmqp", "qmail-qmqpd", "control/listen.qmqp", "control/tcp.qmqp", "127.:allow\n:deny\n",
+     "supervise/qmqp.pid", "log/qmqp", false, ""},
 };
 
 }  // namespace qng::ctl

@@ -48,13 +48,19 @@ std::vector<Node> layout_nodes();
 std::string default_domain_of(std::string_view me);
 std::string plus_domain_of(std::string_view me);
 
-// A listening service: its name in stat, its file of addresses, its rules.
+// A listening service: its name in stat, its file of addresses, its rules,
+// and how tcpserver runs it (listener.cc).
 struct Service {
   const char* name;      // smtp
-  const char* program;   // qmail-smtpd
+  const char* program;   // qmail-smtpd: the name stat and start print
   const char* listen;    // control/listen.smtp: one line HOST:PORT
-  const char* rules;     // control/tcp.smtp: tcprules source
+  const char* rules;     // control/tcp.smtp: tcprules source (+ ".cdb")
   const char* default_rules;  // what init writes there
+  const char* pid_file;  // supervise/smtp.pid: tcpserver's pid
+  const char* log_dir;   // log/smtp: tcpserver -v's lines, via qmail-logger
+  bool as_root;          // system instance: tcpserver stays root (qmail-popup
+                         // needs it to run checkpassword); else qmaild/nofiles
+  const char* too_many;  // tcpserver -M: said to a client over -C ("": nothing)
 };
 extern const Service kServices[4];
 

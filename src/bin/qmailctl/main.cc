@@ -1,5 +1,5 @@
 // qmailctl: manage a qmail-ng instance. See qmailctl(8).
-//   qmailctl [-d DIR] init|start|stop|restart|stat|queue|doqueue|reload|cdb|passwd
+//   qmailctl [-d DIR] init|start|stop|restart|stat|queue|doqueue|reload|cdb|passwd|dkim-keygen
 // Exit codes: 0 done, 100 usage or permanent error, 111 temporary failure.
 #include <signal.h>
 
@@ -52,8 +52,9 @@ int dispatch(const Options& o) {
     case Command::kDoqueue: return run_signal(*dir, SIGALRM);
     case Command::kReload: return run_signal(*dir, SIGHUP);
     case Command::kCdb: return run_cdb(*dir);
-    case Command::kPasswd:
-      return fatal(kExitTemp, "passwd is not available yet in this version of qmail-ng");
+    case Command::kPasswd: return run_passwd(*dir, o.args.at(0));
+    case Command::kDkimKeygen:
+      return run_dkim_keygen(*dir, o.args.at(0), o.args.size() > 1 ? o.args[1] : "", o.ed25519);
     default: return usage_error("unknown command");
   }
 }

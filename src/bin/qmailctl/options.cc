@@ -17,13 +17,18 @@ const char kUsage[] =
     "                     as root: the system instance (default /var/qmail)\n"
     "                     with qmail's users, owners and modes\n"
     "  start | stop | restart\n"
-    "                     start or stop qmail-send and the configured listeners\n"
+    "                     start or stop qmail-send and the listeners of\n"
+    "                     control/listen.smtp, .pop3, .qmtp, .qmqp (tcpserver)\n"
     "  stat               one line per service, then the queue counts\n"
     "  queue              what qmail-qstat and qmail-qread print\n"
     "  doqueue            retry every queued message now (ALRM to qmail-send)\n"
     "  reload             qmail-send re-reads its control files (HUP)\n"
-    "  cdb                rebuild users/cdb and the other compiled files\n"
-    "  passwd ADDRESS     set a user's password, read from standard input\n"
+    "  cdb                rebuild users/cdb, control/morercpthosts.cdb,\n"
+    "                     control/tcp.*.cdb and users/recipients.cdb\n"
+    "  passwd ADDRESS     set a user's password, read as one line from standard input\n"
+    "  dkim-keygen DOMAIN [SELECTOR] [--rsa|--ed25519]\n"
+    "                     make a DKIM signing key (RSA 2048, selector default;\n"
+    "                     Ed25519, selector ed25519) and print its DNS TXT record\n"
     "\n"
     "DIR is the instance: -d DIR, else $QMAILHOME, else /var/qmail.\n"
     "Exit codes: 0 done, 100 usage or permanent error, 111 temporary failure.\n";
@@ -41,6 +46,7 @@ constexpr CommandName kCommands[] = {
     {"stat", Command::kStat},     {"queue", Command::kQueue},
     {"doqueue", Command::kDoqueue}, {"reload", Command::kReload},
     {"cdb", Command::kCdb},       {"passwd", Command::kPasswd},
+    {"dkim-keygen", Command::kDkimKeygen},
 };
 
 constexpr const char* kListenerServices[] = {"smtp", "pop3", "qmtp", "qmqp"};
@@ -188,6 +194,24 @@ Result<Options> parse_args(const std::vector<std::string>& argv) {
       if (argv.size() - i != 1) return usage("passwd takes one address");
       o.args.assign(argv.begin() + static_cast<long>(i), argv.end());
       return o;
+    case Command::kDkimKeygen: {
+      bool algo = false;
+      for (; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a == "--rsa" || a == "--ed25519") {
+          if (algo) return usage("dkim-keygen takes one of --rsa and --ed25519");
+          algo = true;
+          o.ed25519 = a == "--ed25519";
+        } else if (a.size() > 1 && a[0] == '-') {
+          return usage("unknown option for dkim-keygen: " + a);
+        } else {
+          o.args.push_back(a);
+        }
+      }
+      if (o.args.empty() || o.args.size() > 2)
+        return usage("dkim-keygen takes a domain and optionally a selector");
+      return o;
+    }
     default:
       if (i != argv.size()) return usage(name + " takes no arguments");
       return o;

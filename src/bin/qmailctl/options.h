@@ -3,6 +3,8 @@
 //   qmailctl [-d DIR] COMMAND [ARGS]
 //   qmailctl init DIR [--me NAME] [--smtp H:P] [--pop3 H:P] [--qmtp H:P] [--qmqp H:P]
 //   qmailctl init --system [DIR]
+//   qmailctl [-d DIR] passwd ADDRESS
+//   qmailctl [-d DIR] dkim-keygen DOMAIN [SELECTOR] [--rsa|--ed25519]
 #pragma once
 
 #include <optional>
@@ -30,6 +32,7 @@ bool valid_me(std::string_view name);
 
 enum class Command {
   kHelp, kInit, kStart, kStop, kRestart, kStat, kQueue, kDoqueue, kReload, kCdb, kPasswd,
+  kDkimKeygen,
 };
 
 // One listener named on init's command line: "smtp" and its address.
@@ -44,7 +47,8 @@ struct Options {
   bool system = false;             // init --system
   std::optional<std::string> me;   // init --me
   std::vector<Listener> listeners; // init --smtp ... in command line order
-  std::vector<std::string> args;   // the rest (passwd ADDRESS)
+  std::vector<std::string> args;   // the rest (passwd ADDRESS; dkim-keygen DOMAIN [SELECTOR])
+  bool ed25519 = false;            // dkim-keygen --ed25519 (default --rsa)
 };
 
 // Parses argv; a usage error is a permanent Error whose context is the

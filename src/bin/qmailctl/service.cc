@@ -4,22 +4,19 @@
 // DIR/log/qmail-send` in a session of its own (setsid), stdin /dev/null,
 // stdout and stderr appended to DIR/log/qmailctl.log. qmail-start execs
 // qmail-send, so the child's pid, kept in DIR/supervise/qmail-send.pid, is
-// qmail-send's. start returns once qmail-send holds lock/sendmutex.
-// stop sends TERM and waits until every process of that session (qmail-send,
-// the spawns, qmail-clean, the logger) has gone.
-//
-// Listeners (control/listen.smtp ...) are not started yet: that comes with
-// the tcpserver-compatible listener. stat shows them down meanwhile.
-#include <fcntl.h>
+// qmail-send's; it is up once qmail-send holds lock/sendmutex. Then one
+// tcpserver per control/listen.SERVICE (listener.cc), each up once it
+// accepts a connection. If one fails, start stops what it started and
+// exits 111.
+// stop stops the listeners (no new mail comes in), then sends qmail-send
+// TERM and waits until every process of its session (qmail-send, the
+// spawns, qmail-clean, the logger) has gone.
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,9 +24,11 @@
 #include "atomic.h"
 #include "commands.h"
 #include "control.h"
+#include "daemon.h"
 #include "failure.h"
 #include "fd.h"
 #include "layout.h"
+#include "listener.h"
 #include "proc.h"
 #include "queue_count.h"
 #include "say.h"
@@ -41,19 +40,6 @@ namespace {
 constexpr int kStartWaitMs = 10000;
 constexpr int kStopWaitMs = 60000;
 constexpr int kPollMs = 20;
-constexpr const char* kStartEnvKeep[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TZ"};
-
-void sleep_ms(int ms) {
-  struct timespec ts {ms / 1000, (ms % 1000) * 1000000L};
-  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
-long long now_ms() {
-  struct timespec ts {};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 std::string pid_file(const std::string& dir) { return dir + "/" + kSendPidFile; }
 
@@ -68,55 +54,9 @@ std::optional<pid_t> send_running(const std::string& dir) {
   return **pid;
 }
 
-Status check_instance(const std::string& dir) {
-  struct stat st;
-  if (::stat((dir + "/control").c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return Error::perm(dir + " is not an instance (no control/); make one with qmailctl init");
-  return {};
-}
-
-// An unprivileged instance runs as its owner only; the system one as root.
-Status check_runner(const std::string& dir) {
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) return Error::last("unable to stat " + dir);
-  uid_t me = ::geteuid();
-  if (st.st_uid == 0 && me != 0) return Error::perm(dir + " is a system instance: run as root");
-  if (st.st_uid != 0 && me != st.st_uid)
-    return Error::perm(dir + " belongs to uid " + std::to_string(st.st_uid) +
-                       ": run qmailctl as that user (e.g. runuser -u USER -- qmailctl ...)");
-  return {};
-}
-
-std::vector<std::string> start_env(const std::string& dir) {
-  std::vector<std::string> env = {"PATH=" + dir + "/bin:/usr/local/bin:/usr/bin:/bin",
-                                  "QMAILHOME=" + dir};
-  for (const char* k : kStartEnvKeep)
-    if (const char* v = std::getenv(k)) env.push_back(std::string(k) + "=" + v);
-  return env;
-}
-
-// The child: a session of its own, fds 0-2 set, nothing else open; exec.
-[[noreturn]] void exec_start(const std::string& dir, int log_fd, std::vector<std::string>& argv,
-                             std::vector<std::string>& env) {
-  ::setsid();
-  int null = ::open("/dev/null", O_RDONLY);
-  if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(log_fd, 1) < 0 || ::dup2(log_fd, 2) < 0)
-    _exit(111);
-  ::syscall(SYS_close_range, 3U, ~0U, 0U);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::signal(SIGPIPE, SIG_DFL);
-  if (::chdir(dir.c_str()) != 0) _exit(111);
-  auto cargv = c_argv(argv);
-  auto cenv = c_argv(env);
-  ::execve(cargv[0], cargv.data(), cenv.data());
-  const char msg[] = "qmailctl: fatal: unable to run qmail-start\n";
-  (void)!::write(2, msg, sizeof msg - 1);
-  _exit(111);
-}
-
-int start_send(const std::string& dir) {
+// *started tells whether this call started it (it was not running).
+int start_send(const std::string& dir, bool* started) {
+  *started = false;
   if (auto pid = send_running(dir)) {
     say("qmail-send: already running (pid " + std::to_string(*pid) + ")");
     return kExitOk;
@@ -128,16 +68,17 @@ int start_send(const std::string& dir) {
   std::string log = dir + "/" + kCtlLog;
   auto log_fd = open_append(log, 0644);
   if (!log_fd) return fatal(Error::sys(log_fd.error().code(), "unable to open " + log));
+  auto null = open_read("/dev/null");
+  if (!null) return fatal(Error::sys(null.error().code(), "unable to open /dev/null"));
   if (::unlink(pid_file(dir).c_str()) != 0 && errno != ENOENT)
     return fatal(Error::last("unable to remove " + pid_file(dir)));
 
-  std::vector<std::string> argv = {dir + "/bin/qmail-start", *dd, "qmail-logger",
-                                   dir + "/" + kSendLogDir};
-  std::vector<std::string> env = start_env(dir);
-  pid_t pid = ::fork();
-  if (pid < 0) return fatal(Error::last("unable to fork"));
-  if (pid == 0) exec_start(dir, log_fd->get(), argv, env);
-
+  auto child = spawn_detached(dir, null->get(), log_fd->get(), log_fd->get(),
+                              {dir + "/bin/qmail-start", *dd, "qmail-logger",
+                               dir + "/" + kSendLogDir},
+                              daemon_env(dir));
+  if (!child) return fatal(child.error());
+  pid_t pid = *child;
   if (auto st = write_file_atomic(pid_file(dir), std::to_string(pid) + "\n", 0644); !st) {
     ::kill(pid, SIGTERM);
     return fatal(st.error());
@@ -149,10 +90,7 @@ int start_send(const std::string& dir) {
     pid_t w = ::waitpid(pid, &status, WNOHANG);
     if (w == pid) {
       ::unlink(pid_file(dir).c_str());
-      std::string how = WIFEXITED(status) ? "exited " + std::to_string(WEXITSTATUS(status))
-                                          : "was killed by signal " +
-                                                std::to_string(WTERMSIG(status));
-      return fatal(kExitTemp, "qmail-send " + how + " while starting; see " + log);
+      return fatal(kExitTemp, "qmail-send " + wait_status_text(status) + " while starting; see " + log);
     }
     auto name = process_name(pid);
     if (name && *name == "qmail-send" && holds_flock(pid, mutex)) break;
@@ -163,16 +101,17 @@ int start_send(const std::string& dir) {
     }
     sleep_ms(kPollMs);
   }
+  *started = true;
   say("qmail-send: started (pid " + std::to_string(pid) + ")");
   return kExitOk;
 }
 
-int stop_send(const std::string& dir) {
+int stop_send(const std::string& dir, bool quiet = false) {
   auto pid = send_running(dir);
   if (!pid) {
     if (::unlink(pid_file(dir).c_str()) != 0 && errno != ENOENT)
       return fatal(Error::last("unable to remove " + pid_file(dir)));
-    say("qmail-send: not running");
+    if (!quiet) say("qmail-send: not running");
     return kExitOk;
   }
   if (::kill(*pid, SIGTERM) != 0 && errno != ESRCH)
@@ -181,6 +120,8 @@ int stop_send(const std::string& dir) {
   // follow when their pipes close. start made it a session leader.
   long long deadline = now_ms() + kStopWaitMs;
   while (process_alive(*pid) || !session_members(*pid).empty()) {
+    int status;
+    (void)::waitpid(*pid, &status, WNOHANG);  // ours when start just failed
     if (now_ms() >= deadline)
       return fatal(kExitTemp, "qmail-send (pid " + std::to_string(*pid) + ") or its helpers " +
                                   "still running after " + std::to_string(kStopWaitMs / 1000) +
@@ -189,8 +130,64 @@ int stop_send(const std::string& dir) {
   }
   if (::unlink(pid_file(dir).c_str()) != 0 && errno != ENOENT)
     return fatal(Error::last("unable to remove " + pid_file(dir)));
-  say("qmail-send: stopped");
+  if (!quiet) say("qmail-send: stopped");
   return kExitOk;
+}
+
+// Every listener that is configured or still has a pid file.
+bool listener_known(const std::string& dir, const Service& s) {
+  struct stat st;
+  return ::stat((dir + "/" + s.listen).c_str(), &st) == 0 ||
+         ::stat((dir + "/" + s.pid_file).c_str(), &st) == 0;
+}
+
+int start_all(const std::string& dir) {
+  // Everything that can be checked is checked before anything starts.
+  auto plans = configured_listeners(dir);
+  if (!plans) return fatal(plans.error());
+  std::optional<ListenerSettings> settings;
+  if (!plans->empty()) {
+    auto st = listener_settings(dir);
+    if (!st) return fatal(st.error());
+    settings = *st;
+    for (const auto& p : *plans) {
+      if (auto r = check_programs(dir, *p.service); !r) return fatal(r.error());
+      if (auto r = ensure_rules(dir, *p.service); !r) return fatal(r.error());
+    }
+  }
+
+  bool send_started = false;
+  if (int code = start_send(dir, &send_started); code != kExitOk) return code;
+  std::vector<const Service*> started;
+  for (const auto& p : *plans) {
+    bool now = false;
+    int code = start_listener(dir, p, *settings, &now);
+    if (now) started.push_back(p.service);
+    if (code == kExitOk) continue;
+    // Leave the instance as it was before this start.
+    std::string undone;
+    for (const Service* s : started) {
+      (void)stop_listener(dir, *s, true);
+      undone += std::string(undone.empty() ? "" : ", ") + s->program;
+    }
+    if (send_started) {
+      (void)stop_send(dir, true);
+      undone += std::string(undone.empty() ? "" : ", ") + "qmail-send";
+    }
+    if (!undone.empty()) warn("start failed: stopped again what it had started: " + undone);
+    return code;
+  }
+  return kExitOk;
+}
+
+int stop_all(const std::string& dir) {
+  int worst = kExitOk;
+  for (const Service& s : kServices) {
+    if (!listener_known(dir, s)) continue;
+    if (int code = stop_listener(dir, s); code != kExitOk) worst = code;
+  }
+  if (int code = stop_send(dir); code != kExitOk) worst = code;
+  return worst;
 }
 
 }  // namespace
@@ -198,19 +195,19 @@ int stop_send(const std::string& dir) {
 int run_start(const std::string& dir) {
   if (auto st = check_instance(dir); !st) return fatal(st.error());
   if (auto st = check_runner(dir); !st) return fatal(st.error());
-  return start_send(dir);
+  return start_all(dir);
 }
 
 int run_stop(const std::string& dir) {
   if (auto st = check_instance(dir); !st) return fatal(st.error());
-  return stop_send(dir);
+  return stop_all(dir);
 }
 
 int run_restart(const std::string& dir) {
   if (auto st = check_instance(dir); !st) return fatal(st.error());
   if (auto st = check_runner(dir); !st) return fatal(st.error());
-  if (int code = stop_send(dir); code != kExitOk) return code;
-  return start_send(dir);
+  if (int code = stop_all(dir); code != kExitOk) return code;
+  return start_all(dir);
 }
 
 int run_signal(const std::string& dir, int sig) {
@@ -227,20 +224,13 @@ int run_signal(const std::string& dir, int sig) {
 int run_stat(const std::string& dir) {
   if (auto st = check_instance(dir); !st) return fatal(st.error());
   if (auto pid = send_running(dir)) {
-    struct stat st;
-    long long up = 0;
-    if (::stat(pid_file(dir).c_str(), &st) == 0) {
-      up = static_cast<long long>(::time(nullptr)) - static_cast<long long>(st.st_mtime);
-      if (up < 0) up = 0;
-    }
-    say("qmail-send: up (pid " + std::to_string(*pid) + ") " + std::to_string(up) + " seconds");
+    say("qmail-send: up (pid " + std::to_string(*pid) + ") " +
+        std::to_string(seconds_since(pid_file(dir))) + " seconds");
   } else {
     say("qmail-send: down");
   }
-  for (const Service& s : kServices) {
-    struct stat st;
-    if (::stat((dir + "/" + s.listen).c_str(), &st) == 0) say(std::string(s.program) + ": down");
-  }
+  for (const Service& s : kServices)
+    if (listener_known(dir, s)) say(listener_status(dir, s));
   auto counts = queue_counts(dir);
   if (!counts) return fatal(counts.error());
   say("messages in queue: " + std::to_string(counts->messages));

@@ -76,6 +76,22 @@ Ids own_ids() {
   return ids;
 }
 
+Result<uid_t> lookup_uid(const char* name) {
+  errno = 0;
+  if (struct passwd* pw = ::getpwnam(name)) return pw->pw_uid;
+  if (errno != 0 && errno != ENOENT && errno != ESRCH)
+    return Error::last(std::string("unable to look up user ") + name);
+  return Error::perm(std::string("no user ") + name + ": run qmailctl init --system");
+}
+
+Result<gid_t> lookup_gid(const char* name) {
+  errno = 0;
+  if (struct group* g = ::getgrnam(name)) return g->gr_gid;
+  if (errno != 0 && errno != ENOENT && errno != ESRCH)
+    return Error::last(std::string("unable to look up group ") + name);
+  return Error::perm(std::string("no group ") + name + ": run qmailctl init --system");
+}
+
 Result<Ids> system_ids(const std::string& dir) {
   Ids ids;
   auto q = group_id("qmail");

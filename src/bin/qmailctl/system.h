@@ -16,4 +16,9 @@ Ids own_ids();
 // --system; alias's home is DIR/alias, the others' DIR. Returns their ids.
 Result<Ids> system_ids(const std::string& dir);
 
+// An existing user's uid and an existing group's gid (no creation): a
+// missing one is a permanent error naming it.
+Result<uid_t> lookup_uid(const char* name);
+Result<gid_t> lookup_gid(const char* name);
+
 }  // namespace qng::ctl

@@ -1,16 +1,19 @@
 // qmailctl_test.cc: qmailctl's parsing: arguments, HOST:PORT, config-fast's
-// domains, pid files, /proc stat lines, qmail-newmrh lines, the layout.
+// domains, pid files, /proc stat lines, qmail-newmrh lines, the layout, and
+// the tcpserver command line of each listener.
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "../../../src/bin/qmailctl/compile.h"
 #include "../../../src/bin/qmailctl/layout.h"
+#include "../../../src/bin/qmailctl/listener.h"
 #include "../../../src/bin/qmailctl/options.h"
 #include "../../../src/bin/qmailctl/proc.h"
+#include "morercpthosts.h"
 
 namespace qng::ctl {
 namespace {
@@ -111,6 +114,7 @@ TEST(QmailctlArgs, Commands) {
       {{"-d", "/x", "cdb"}, Command::kCdb, "/x"},
       {{"-d", "/x", "passwd", "a@b"}, Command::kPasswd, "/x"},
       {{"stat", "--help"}, Command::kHelp, nullptr},
+      {{"-d", "/x", "dkim-keygen", "example.com"}, Command::kDkimKeygen, "/x"},
   };
   for (const auto& c : cases) {
     auto o = parse(c.args);
@@ -140,6 +144,10 @@ TEST(QmailctlArgs, Errors) {
       {"init", "/a", "--smtp", "127.0.0.1:25", "--smtp", "127.0.0.1:26"},
       {"init", "/a", "--frob"},
       {"-d", "/a", "init", "/b"},
+      {"dkim-keygen"},
+      {"dkim-keygen", "a.test", "sel", "extra"},
+      {"dkim-keygen", "a.test", "--rsa", "--ed25519"},
+      {"dkim-keygen", "a.test", "--dsa"},
   };
   for (const auto& v : bad) {
     auto o = parse(v);
@@ -175,6 +183,31 @@ TEST(QmailctlArgs, Init) {
   EXPECT_EQ(d->listeners[0].addr.host, "::1");
 }
 
+TEST(QmailctlArgs, DkimKeygen) {
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> want;
+    bool ed25519;
+  };
+  const Case cases[] = {
+      {{"dkim-keygen", "example.com"}, {"example.com"}, false},
+      {{"dkim-keygen", "example.com", "mail"}, {"example.com", "mail"}, false},
+      {{"dkim-keygen", "--ed25519", "example.com"}, {"example.com"}, true},
+      {{"dkim-keygen", "example.com", "ed", "--ed25519"}, {"example.com", "ed"}, true},
+      {{"dkim-keygen", "example.com", "--rsa"}, {"example.com"}, false},
+  };
+  for (const auto& c : cases) {
+    auto o = parse(c.args);
+    ASSERT_TRUE(o.ok()) << c.args.back() << ": " << o.error().context();
+    EXPECT_EQ(o->command, Command::kDkimKeygen);
+    EXPECT_EQ(o->args, c.want);
+    EXPECT_EQ(o->ed25519, c.ed25519);
+  }
+  auto p = parse({"passwd", "demo@localhost"});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->args, std::vector<std::string>{"demo@localhost"});
+}
+
 TEST(QmailctlProc, ParsePid) {
   EXPECT_EQ(parse_pid("123\n"), 123);
   EXPECT_EQ(parse_pid("123"), 123);
@@ -206,8 +239,24 @@ TEST(QmailctlCompile, MoreRcptHostsKey) {
       {"", std::nullopt},             {"   ", std::nullopt},
       {"#comment", std::nullopt},     {" #not a comment", " #not a comment"},
       {".sub.example", ".sub.example"}, {"a\r", "a\r"},
+      {"x\n", "x"},
   };
   for (const auto& c : cases) EXPECT_EQ(morercpthosts_key(c.in), c.want) << c.in;
+}
+
+TEST(QmailctlCompile, MoreRcptHostsKeys) {
+  struct Case {
+    const char* text;
+    std::vector<std::string> want;
+  };
+  const Case cases[] = {
+      {"", {}},
+      {"A.test\n", {"a.test"}},
+      {"A.test\n\n# c\n.B.TEST \nlast", {"a.test", ".b.test", "last"}},
+      {"dup\nDUP\n", {"dup", "dup"}},
+      {"\n\n\n", {}},
+  };
+  for (const auto& c : cases) EXPECT_EQ(morercpthosts_keys(c.text), c.want) << c.text;
 }
 
 TEST(QmailctlLayout, QueueAsQmail) {
@@ -239,6 +288,89 @@ TEST(QmailctlLayout, QueueAsQmail) {
     if (n.path == "alias") {
       EXPECT_EQ(n.mode, 02755u);
     }
+  }
+}
+
+TEST(QmailctlListener, ProbeHost) {
+  struct Case {
+    const char* listen;
+    const char* probe;
+  };
+  const Case cases[] = {
+      {"0", "127.0.0.1"}, {"0.0.0.0", "127.0.0.1"}, {"", "127.0.0.1"},
+      {"::", "::1"},      {"127.0.0.1", "127.0.0.1"}, {"::1", "::1"},
+      {"mx.example", "mx.example"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(probe_host(c.listen), c.probe) << c.listen;
+}
+
+const Service& service(const char* name) {
+  for (const Service& s : kServices)
+    if (std::string(s.name) == name) return s;
+  throw std::runtime_error(name);
+}
+
+TEST(QmailctlListener, TcpserverArgv) {
+  using V = std::vector<std::string>;
+  ListenerSettings plain;
+  plain.me = "mx.test";
+  ListenerSettings sys = plain;
+  sys.limit = 100;
+  sys.per_ip = 0;
+  sys.daemon = Creds{71, 72};
+  sys.logger = Creds{73, 72};
+  struct Case {
+    const char* service;
+    const ListenerSettings* st;
+    const char* addr;
+    V want;
+  };
+  const Case cases[] = {
+      {"smtp", &plain, "127.0.0.1:2525",
+       {"/i/bin/tcpserver", "-1", "-v", "-c", "40", "-C", "10", "-M",
+        "421 4.7.0 too many connections from your address (#4.7.0)\r\n", "-l", "mx.test", "-x",
+        "/i/control/tcp.smtp.cdb", "--", "127.0.0.1", "2525", "/i/bin/qmail-smtpd"}},
+      {"pop3", &plain, "[::1]:2110",
+       {"/i/bin/tcpserver", "-1", "-v", "-c", "40", "-C", "10", "-M",
+        "-ERR too many connections from your address\r\n", "-l", "mx.test", "-x",
+        "/i/control/tcp.pop3.cdb", "--", "::1", "2110", "/i/bin/qmail-popup", "mx.test",
+        "/i/bin/qmail-checkpassword", "/i/bin/qmail-pop3d", "Maildir"}},
+      {"qmtp", &plain, "0.0.0.0:209",
+       {"/i/bin/tcpserver", "-1", "-v", "-c", "40", "-C", "10", "-l", "mx.test", "-x",
+        "/i/control/tcp.qmtp.cdb", "--", "0.0.0.0", "209", "/i/bin/qmail-qmtpd"}},
+      // The system instance: qmaild/nofiles, but the POP3 chain stays root
+      // (qmail-checkpassword must become the user). -C 0: no -M text.
+      {"smtp", &sys, "0.0.0.0:25",
+       {"/i/bin/tcpserver", "-1", "-v", "-c", "100", "-C", "0", "-l", "mx.test", "-x",
+        "/i/control/tcp.smtp.cdb", "-u", "71", "-g", "72", "--", "0.0.0.0", "25",
+        "/i/bin/qmail-smtpd"}},
+      {"qmqp", &sys, "10.0.0.1:628",
+       {"/i/bin/tcpserver", "-1", "-v", "-c", "100", "-C", "0", "-l", "mx.test", "-x",
+        "/i/control/tcp.qmqp.cdb", "-u", "71", "-g", "72", "--", "10.0.0.1", "628",
+        "/i/bin/qmail-qmqpd"}},
+      {"pop3", &sys, "0.0.0.0:110",
+       {"/i/bin/tcpserver", "-1", "-v", "-c", "100", "-C", "0", "-l", "mx.test", "-x",
+        "/i/control/tcp.pop3.cdb", "--", "0.0.0.0", "110", "/i/bin/qmail-popup", "mx.test",
+        "/i/bin/qmail-checkpassword", "/i/bin/qmail-pop3d", "Maildir"}},
+  };
+  for (const auto& c : cases) {
+    auto hp = parse_host_port(c.addr);
+    ASSERT_TRUE(hp.ok()) << c.addr;
+    EXPECT_EQ(tcpserver_argv("/i", service(c.service), *hp, *c.st), c.want)
+        << c.service << " " << c.addr;
+  }
+}
+
+TEST(QmailctlListener, ServiceFiles) {
+  std::set<std::string> seen;
+  for (const Service& s : kServices) {
+    std::string n = s.name;
+    EXPECT_EQ(std::string(s.listen), "control/listen." + n);
+    EXPECT_EQ(std::string(s.rules), "control/tcp." + n);
+    EXPECT_EQ(std::string(s.pid_file), "supervise/" + n + ".pid");
+    EXPECT_EQ(std::string(s.log_dir), "log/" + n);
+    EXPECT_TRUE(seen.insert(n).second);
+    EXPECT_EQ(s.as_root, n == "pop3") << n;
   }
 }
 
