@@ -1,5 +1,6 @@
 // qqclient_test.cc: qmail_close's texts, and QueueClient against small
 // shell scripts standing in for qmail-queue ($QMAILQUEUE or HOME/bin).
+#include <filesystem>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -72,8 +73,9 @@ class QueueClientTest : public ::testing::Test {
   void TearDown() override {
     ::unsetenv("QMAILQUEUE");
     ::unsetenv("QNG_QQ_DIR");
-    std::string cmd = "rm -rf '" + dir_ + "'";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    ASSERT_FALSE(ec) << ec.message();
   }
   // Writes an executable sh script; returns its path.
   std::string script(const std::string& name, const std::string& body) {

@@ -2,6 +2,7 @@
 // directory (users/cdb from users/assign, .qmail files in homes, the alias
 // user, passwd accounts, locals, virtualdomains) and looked up as
 // qmail-smtpd does.
+#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,7 +35,10 @@ class Instance {
     uid_ = ::geteuid() == 0 ? 54321 : ::geteuid();
     for (const char* d : {"control", "users", "alias", "home"}) mkdir(d);
   }
-  ~Instance() { (void)std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  ~Instance() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
 
   const std::string& dir() const { return dir_; }
   uid_t uid() const { return uid_; }
@@ -209,7 +213,7 @@ TEST_F(RecipientsTest, AliasDefaultCatchesOnlyWhatItGoverns) {
 
 TEST_F(RecipientsTest, UnreadableAliasAcceptsEverything) {
   // A delivery that would fail temporarily is accepted (it may recover).
-  (void)std::system(("rm -rf '" + inst_.dir() + "/alias'").c_str());
+  std::filesystem::remove_all(inst_.dir() + "/alias");
   build();
   expect({{"nosuch@example.test", kYes}, {"joe-nosuch@example.test", kNo}});
 }

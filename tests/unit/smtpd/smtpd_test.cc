@@ -1,5 +1,6 @@
 // smtpd_test.cc: qmail-smtpd's pieces: base64 and AUTH PLAIN, the
 // checkpassword child, the Received line, and the relay policy.
+#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,7 +141,10 @@ class ControlDir {
     if (::mkdtemp(tmpl) == nullptr) std::abort();
     dir_ = tmpl;
   }
-  ~ControlDir() { (void)std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  ~ControlDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
   void write(const std::string& name, const std::string& text) {
     std::ofstream(dir_ + "/" + name) << text;
   }

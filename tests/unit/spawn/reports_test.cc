@@ -1,5 +1,6 @@
 // reports_test.cc: qmail-lspawn's and qmail-rspawn's report rules, the
 // users/cdb lookup, and qmail-getpw's account search.
+#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,8 +95,9 @@ class UsersCdb : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override {
-    std::string cmd = "rm -rf '" + dir_ + "'";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    ASSERT_FALSE(ec) << ec.message();
   }
   // Records as qmail-newu writes them.
   CdbReader make(const std::vector<std::pair<std::string, std::string>>& recs) {

@@ -1,5 +1,6 @@
 // spawn_test.cc: the spawn protocol's framing, output capping, and the
 // spawn loop itself (run in a forked process with a stand-in program).
+#include <filesystem>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -182,8 +183,9 @@ class TempQueue {
     EXPECT_EQ(::symlink("5", (dir_ + "/0/9").c_str()), 0);
   }
   ~TempQueue() {
-    std::string cmd = "rm -rf '" + dir_ + "'";
-    if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "cleanup failed";
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    if (ec) ADD_FAILURE() << "cleanup failed: " << ec.message();
   }
   void write(const std::string& rel, const std::string& data) {
     auto fd = open_write(dir_ + "/" + rel, 0600);
