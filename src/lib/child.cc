@@ -40,4 +40,12 @@ Result<ChildExit> run_child(const std::vector<std::string>& argv) {
   return wait_child(pid);
 }
 
+Result<Condition> run_condition(const std::vector<std::string>& argv) {
+  auto ended = run_child(argv);
+  if (!ended) return ended.error();
+  if (ended->crashed) return Error::temp("child crashed");
+  if (ended->code == 111) return Condition::kTemporary;
+  return ended->code == 0 ? Condition::kYes : Condition::kNo;
+}
+
 }  // namespace qng

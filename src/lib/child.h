@@ -26,4 +26,10 @@ Result<ChildExit> wait_child(pid_t pid);
 // (qmail's condredirect, bouncesaying, except). Then waits for it.
 Result<ChildExit> run_child(const std::vector<std::string>& argv);
 
+// How qmail's condredirect, bouncesaying and except read a program run by
+// run_child(): exit 0 "yes", exit 111 a temporary error, any other exit
+// "no". A program killed by a signal is an error ("child crashed").
+enum class Condition { kYes, kNo, kTemporary };
+Result<Condition> run_condition(const std::vector<std::string>& argv);
+
 }  // namespace qng

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "date.h"
+#include "control.h"
 #include "netstring.h"
 #include "size.h"
 
@@ -129,23 +129,6 @@ std::string recipient_list(const std::vector<std::string>& recipients) {
 }
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool safe_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '.': case '@': case '%': case '+': case '/': case '=': case ':': case '-':
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::string safe(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (!safe_char(c)) c = '?';
-  return out;
-}
 
 std::optional<uint16_t> parse_port(std::string_view s) {
   auto v = parse_decimal(s, 65535);
@@ -409,37 +392,23 @@ Result<std::optional<WireAddress>> QmqpReader::recipient() {
   return std::optional<WireAddress>(std::move(*a));
 }
 
-// --- Connection details ---
+// --- Servers ---
 
-TcpPeer tcp_peer_from_env() {
-  TcpPeer p;
-  if (const char* v = std::getenv("TCPREMOTEHOST")) p.remotehost = v;
-  if (const char* v = std::getenv("TCPREMOTEINFO")) p.remoteinfo = v;
-  if (const char* v = std::getenv("TCPREMOTEIP")) p.remoteip = v;
-  if (const char* v = std::getenv("TCPLOCALHOST"))
-    p.local = v;
-  else if (const char* ip = std::getenv("TCPLOCALIP"))
-    p.local = ip;
-  return p;
+int wire_exit_code(const Error& e) {
+  if (e.code() == EPIPE || e.code() == ECONNRESET) return 0;
+  if (e.code() == EPROTO) return 100;
+  return 111;
 }
 
-std::string network_received_line(std::string_view protocol, const TcpPeer& peer, time_t when) {
-  std::string r = "Received: from ";
-  r += safe(peer.remotehost);
-  r += " (";
-  if (peer.remoteinfo) {
-    r += safe(*peer.remoteinfo);
-    r += '@';
-  }
-  r += safe(peer.remoteip);
-  r += ")\n  by ";
-  r += safe(peer.local);
-  r += " with ";
-  r += safe(protocol);
-  r += "; ";
-  r += date822(when);
-  r += '\n';
-  return r;
+Result<uint64_t> databytes_limit(const std::string& control_dir) {
+  auto databytes = Control(control_dir).number("databytes", 0);
+  if (!databytes) return databytes.error();
+  const char* d = std::getenv("DATABYTES");
+  if (!d) return *databytes;
+  std::string_view s(d);
+  size_t n = 0;
+  while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
+  return parse_decimal(s.substr(0, n)).value_or(0);
 }
 
 // --- QMQP servers ---

@@ -34,6 +34,7 @@
 
 #include "io.h"
 #include "ip.h"
+#include "received.h"  // TcpPeer and the Received line of both servers
 #include "result.h"
 
 namespace qng {
@@ -180,21 +181,16 @@ class QmqpReader {
   std::string raw_;
 };
 
-// --- Connection details ---
+// --- Servers (qmail-qmtpd, qmail-qmqpd) ---
 
-// ucspi-tcp's environment as qmail's received.c uses it.
-struct TcpPeer {
-  std::string remotehost = "unknown";  // $TCPREMOTEHOST
-  std::optional<std::string> remoteinfo;  // $TCPREMOTEINFO
-  std::string remoteip = "unknown";    // $TCPREMOTEIP
-  std::string local = "unknown";       // $TCPLOCALHOST, else $TCPLOCALIP
-};
-TcpPeer tcp_peer_from_env();
+// A reader's error as the server's exit code: the client went away (0, as
+// qmail's saferead), sent garbage (100), or anything else (111).
+int wire_exit_code(const Error& e);
 
-// qmail's Received line (received.c) for a network protocol ("QMTP",
-// "QMQP"); bytes outside [A-Za-z0-9.@%+/=:-] become '?':
-//   Received: from HOST (INFO@IP)\n  by LOCAL with QMTP; DATE\n
-std::string network_received_line(std::string_view protocol, const TcpPeer& peer, time_t when);
+// The message size limit: control/databytes (0: none), overridden by
+// $DATABYTES, whose leading digits count as in qmail's scan_ulong (none, or
+// too many, give 0). `control_dir` is QMAILHOME/control.
+Result<uint64_t> databytes_limit(const std::string& control_dir);
 
 // --- QMQP servers (control/qmqpservers) ---
 

@@ -27,11 +27,11 @@ int main(int argc, char** argv) try {
   }
   if (argc < 2) return die(100, kUsage);
   if (argc > 2) {
-    auto ended = qng::run_child(std::vector<std::string>(argv + 2, argv + argc));
-    if (!ended) return die(111, kFatal + ended.error().message());
-    if (ended->crashed) return die(111, std::string(kFatal) + "child crashed");
-    if (ended->code == 111) return die(111, std::string(kFatal) + "temporary child error");
-    if (ended->code != 0) return 0;
+    auto cond = qng::run_condition(std::vector<std::string>(argv + 2, argv + argc));
+    if (!cond) return die(111, kFatal + cond.error().message());
+    if (*cond == qng::Condition::kTemporary)
+      return die(111, std::string(kFatal) + "temporary child error");
+    if (*cond == qng::Condition::kNo) return 0;
   }
   return die(100, argv[1]);
 } catch (...) {

@@ -14,14 +14,13 @@
 #include "child.h"
 #include "fd.h"
 #include "instance.h"
-#include "qqclient.h"
+#include "requeue.h"
 
 namespace {
 
 constexpr const char* kFatal = "condredirect: fatal: ";
 constexpr const char* kUsage =
     "condredirect: usage: condredirect newaddress program [ arg ... ]";
-constexpr size_t kChunk = 65536;
 
 int die(int code, const std::string& text) {
   (void)qng::write_all(2, text + "\n");
@@ -37,11 +36,11 @@ int main(int argc, char** argv) try {
   }
   if (argc < 3) return die(100, kUsage);
 
-  auto ended = qng::run_child(std::vector<std::string>(argv + 2, argv + argc));
-  if (!ended) return die(111, kFatal + ended.error().message());
-  if (ended->crashed) return die(111, std::string(kFatal) + "child crashed");
-  if (ended->code == 111) return die(111, std::string(kFatal) + "temporary child error");
-  if (ended->code != 0) return 0;
+  auto cond = qng::run_condition(std::vector<std::string>(argv + 2, argv + argc));
+  if (!cond) return die(111, kFatal + cond.error().message());
+  if (*cond == qng::Condition::kTemporary)
+    return die(111, std::string(kFatal) + "temporary child error");
+  if (*cond == qng::Condition::kNo) return 0;
 
   if (::lseek(0, 0, SEEK_SET) != 0) {
     int err = errno;
@@ -53,24 +52,11 @@ int main(int argc, char** argv) try {
   const char* dtline = std::getenv("DTLINE");
   if (!dtline) return die(100, std::string(kFatal) + "DTLINE not set");
 
-  auto started = qng::QueueClient::start(qng::home_trusting_env());
-  if (!started) return die(111, kFatal + started.error().message());
-  qng::QueueClient& qq = *started;
-  qq.put(dtline);
-  std::string buf(kChunk, '\0');
-  for (;;) {
-    auto n = qng::read_some(0, buf.data(), buf.size());
-    if (!n) return die(111, std::string(kFatal) + "unable to read message: " +
-                                std::strerror(n.error().code()));
-    if (*n == 0) break;
-    qq.put(std::string_view(buf.data(), *n));
-  }
-  const std::string qp = std::to_string(qq.pid());
-  qq.from(sender);
-  qq.to(argv[1]);
-  const std::string qqx = qq.finish();
+  auto queued = qng::requeue(qng::home_trusting_env(), dtline, sender, {argv[1]});
+  if (!queued) return die(111, kFatal + queued.error().message());
+  const std::string& qqx = queued->qqx;
   if (!qqx.empty()) return die(qqx[0] == 'D' ? 100 : 111, kFatal + qqx.substr(1));
-  return die(99, "condredirect: qp " + qp);
+  return die(99, "condredirect: qp " + std::to_string(queued->qp));
 } catch (...) {
   return die(111, std::string(kFatal) + "out of memory");
 }

@@ -25,17 +25,17 @@ int main(int argc, char** argv) try {
     return 0;
   }
   if (argc < 2) return die(100, kUsage);
-  auto ended = qng::run_child(std::vector<std::string>(argv + 1, argv + argc));
-  if (!ended) return die(111, kFatal + ended.error().message());
-  if (ended->crashed) return die(111, std::string(kFatal) + "child crashed");
-  switch (ended->code) {
-    case 0:
+  auto cond = qng::run_condition(std::vector<std::string>(argv + 1, argv + argc));
+  if (!cond) return die(111, kFatal + cond.error().message());
+  switch (*cond) {
+    case qng::Condition::kYes:
       return 100;
-    case 111:
+    case qng::Condition::kTemporary:
       return 111;
-    default:
-      return 0;
+    case qng::Condition::kNo:
+      break;
   }
+  return 0;
 } catch (...) {
   return die(111, std::string(kFatal) + "out of memory");
 }

@@ -6,16 +6,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "fd.h"
 #include "instance.h"
-#include "qqclient.h"
+#include "requeue.h"
 
 namespace {
 
 constexpr const char* kFatal = "forward: fatal: ";
 constexpr const char* kUsage = "forward: usage: forward address [ address ... ]";
-constexpr size_t kChunk = 65536;
 
 int die(int code, const std::string& text) {
   (void)qng::write_all(2, text + "\n");
@@ -36,24 +36,12 @@ int main(int argc, char** argv) try {
   const char* dtline = std::getenv("DTLINE");
   if (!dtline) return die(100, std::string(kFatal) + "DTLINE not set");
 
-  auto started = qng::QueueClient::start(qng::home_trusting_env());
-  if (!started) return die(111, kFatal + started.error().message());
-  qng::QueueClient& qq = *started;
-  qq.put(dtline);
-  std::string buf(kChunk, '\0');
-  for (;;) {
-    auto n = qng::read_some(0, buf.data(), buf.size());
-    if (!n) return die(111, std::string(kFatal) + "unable to read message: " +
-                                std::strerror(n.error().code()));
-    if (*n == 0) break;
-    qq.put(std::string_view(buf.data(), *n));
-  }
-  const std::string qp = std::to_string(qq.pid());
-  qq.from(sender);
-  for (int i = 1; i < argc; ++i) qq.to(argv[i]);
-  const std::string qqx = qq.finish();
+  auto queued = qng::requeue(qng::home_trusting_env(), dtline, sender,
+                             std::vector<std::string>(argv + 1, argv + argc));
+  if (!queued) return die(111, kFatal + queued.error().message());
+  const std::string& qqx = queued->qqx;
   if (!qqx.empty()) return die(qqx[0] == 'D' ? 100 : 111, kFatal + qqx.substr(1));
-  return die(0, "forward: qp " + qp);
+  return die(0, "forward: qp " + std::to_string(queued->qp));
 } catch (...) {
   return die(111, std::string(kFatal) + "out of memory");
 }

@@ -6,40 +6,18 @@
 #include <string>
 #include <vector>
 
-#include "failure.h"
-#include "fd.h"
 #include "prefix.h"
 
 namespace {
 
 using namespace qng;
 
-constexpr const char* kUsage = "predate child [ arg ... ]";
-
-void say(int fd, const std::string& text) { (void)write_all(fd, text); }
+constexpr predate::Program kPredate{"predate", "predate child [ arg ... ]", 1};
 
 int run(const std::vector<std::string>& args) {
-  if (args.size() == 1 && args[0] == "--help") {
-    say(1, std::string("usage: ") + kUsage + "\n");
-    return kExitOk;
-  }
-  if (args.empty()) {
-    say(2, std::string("predate: usage: ") + kUsage + "\n");
-    return kExitPerm;
-  }
-  auto code = predate::run_with_prefix("predate", args, predate::local_date_line(::time(nullptr)));
-  if (!code) {
-    say(2, "predate: fatal: " + code.error().message() + "\n");
-    return kExitTemp;
-  }
-  return *code;
+  return predate::run_prefixed(kPredate, args, predate::local_date_line(::time(nullptr)));
 }
 
 }  // namespace
 
-int main(int argc, char** argv) try {
-  return run(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc));
-} catch (...) {
-  say(2, "predate: fatal: out of memory\n");
-  return qng::kExitTemp;
-}
+int main(int argc, char** argv) { return predate::program_main(kPredate, argc, argv, run); }

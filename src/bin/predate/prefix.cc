@@ -10,6 +10,7 @@
 
 #include "child.h"
 #include "date.h"
+#include "failure.h"
 #include "fd.h"
 
 namespace qng::predate {
@@ -70,6 +71,39 @@ Result<int> run_with_prefix(const std::string& name, const std::vector<std::stri
   if (!ended) return Error::temp("wait failed: " + ended.error().message());
   if (ended->crashed) return Error::temp("child crashed");
   return ended->code;
+}
+
+namespace {
+void say(int fd, const std::string& text) { (void)write_all(fd, text); }
+}  // namespace
+
+int program_main(const Program& p, int argc, char** argv,
+                 int (*run)(const std::vector<std::string>& args)) {
+  try {
+    std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+    if (args.size() == 1 && args[0] == "--help") {
+      say(1, std::string("usage: ") + p.usage + "\n");
+      return kExitOk;
+    }
+    if (args.size() < p.min_args) {
+      say(2, std::string(p.name) + ": usage: " + p.usage + "\n");
+      return kExitPerm;
+    }
+    return run(args);
+  } catch (...) {
+    say(2, std::string(p.name) + ": fatal: out of memory\n");
+    return kExitTemp;
+  }
+}
+
+int run_prefixed(const Program& p, const std::vector<std::string>& argv,
+                 std::string_view prefix) {
+  auto code = run_with_prefix(p.name, argv, prefix);
+  if (!code) {
+    say(2, std::string(p.name) + ": fatal: " + code.error().message() + "\n");
+    return kExitTemp;
+  }
+  return *code;
 }
 
 std::string local_date_line(time_t t) { return "Date: " + date5322_local(t) + "\n"; }

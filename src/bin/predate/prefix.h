@@ -19,6 +19,23 @@ namespace qng::predate {
 Result<int> run_with_prefix(const std::string& name, const std::vector<std::string>& argv,
                             std::string_view prefix);
 
+// The frame the three programs share. `run` gets the arguments after
+// argv[0]; "--help" alone prints "usage: USAGE" on fd 1 (exit 0); fewer
+// than min_args print "NAME: usage: USAGE" on fd 2 (exit 100); running out
+// of memory prints "NAME: fatal: out of memory" (exit 111).
+struct Program {
+  const char* name;
+  const char* usage;
+  size_t min_args;
+};
+int program_main(const Program& p, int argc, char** argv,
+                 int (*run)(const std::vector<std::string>& args));
+
+// run_with_prefix() for a program: an error is reported on fd 2 as
+// "NAME: fatal: why" and gives exit 111; else the command's exit code.
+int run_prefixed(const Program& p, const std::vector<std::string>& argv,
+                 std::string_view prefix);
+
 // "Date: Sun, 03 Mar 2024 10:05:01 +0100\n" in local time.
 std::string local_date_line(time_t t);
 

@@ -16,7 +16,7 @@
 #include "fd.h"
 #include "instance.h"
 #include "passwd.h"
-#include "rewrite.h"
+#include "route.h"
 
 namespace qng::checkpw {
 namespace {
@@ -77,12 +77,12 @@ Result<std::optional<std::string>> delivery_local(const Control& control,
   auto vdoms = control.lines("virtualdomains");
   if (!vdoms) return vdoms.error();
 
-  send::AddressMaps maps;
+  AddressMaps maps;
   maps.set_locals(*locals);
   maps.set_percenthack(*percent);
   maps.set_virtualdomains(*vdoms);
-  auto r = send::rewrite_recipient(address, maps, "");
-  if (r.channel != send::kLocal) return std::optional<std::string>();
+  auto r = rewrite_recipient(address, maps, "");
+  if (r.channel != kLocal) return std::optional<std::string>();
   return std::optional<std::string>(std::string(split_address(r.address).local));
 }
 

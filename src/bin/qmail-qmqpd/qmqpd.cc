@@ -24,32 +24,15 @@ constexpr std::string_view kTooBig = "Dsorry, that message size exceeds my datab
 constexpr std::string_view kHops = "Dtoo many hops, this message is looping (#5.4.6)";
 }  // namespace reply
 
-// A wire error as the exit code: the client went away (0, as qmail's
-// saferead), sent garbage (100), or anything else (111).
-int exit_for(const Error& e) {
-  if (e.code() == EPIPE || e.code() == ECONNRESET) return 0;
-  if (e.code() == EPROTO) return 100;
-  return 111;
-}
-
-// qmail's scan_ulong: the leading digits; none (or too many) gives 0.
-uint64_t leading_number(std::string_view s) {
-  size_t n = 0;
-  while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
-  return parse_decimal(s.substr(0, n)).value_or(0);
-}
-
 }  // namespace
 
 Result<Config> load_config(const std::string& home) {
   Config c;
   c.home = home;
   c.peer = tcp_peer_from_env();
-  Control control(home + "/control");
-  auto databytes = control.number("databytes", 0);
+  auto databytes = databytes_limit(home + "/control");
   if (!databytes) return databytes.error();
   c.databytes = *databytes;
-  if (const char* d = std::getenv("DATABYTES")) c.databytes = leading_number(d);
   return c;
 }
 
@@ -58,7 +41,7 @@ int serve(const Config& cfg) {
   Writer out(1);
   QmqpReader wire(in);
   auto began = wire.begin();
-  if (!began) return exit_for(began.error());
+  if (!began) return wire_exit_code(began.error());
   if (!*began) return 0;
 
   // Too big: read to the end all the same (the reply may only follow the
@@ -77,7 +60,7 @@ int serve(const Config& cfg) {
   HopCounter hops;
   for (;;) {
     auto piece = wire.message();
-    if (!piece) return exit_for(piece.error());
+    if (!piece) return wire_exit_code(piece.error());
     if (piece->empty()) break;
     if (!qq || hops.looping()) continue;
     hops.feed(*piece);
@@ -86,12 +69,12 @@ int serve(const Config& cfg) {
 
   bool addresses_ok = true;
   auto sender = wire.sender();
-  if (!sender) return exit_for(sender.error());
+  if (!sender) return wire_exit_code(sender.error());
   if (!sender->acceptable) addresses_ok = false;
   if (qq) qq->from(sender->address);
   for (;;) {
     auto r = wire.recipient();
-    if (!r) return exit_for(r.error());
+    if (!r) return wire_exit_code(r.error());
     if (!*r) break;
     if (!(*r)->acceptable || (*r)->address.empty()) {
       addresses_ok = false;
@@ -116,7 +99,7 @@ int serve(const Config& cfg) {
     result = "Kok " + std::to_string(::time(nullptr)) + " qp " + std::to_string(qp);
 
   out.put(netstring(result));
-  if (auto s = out.flush(); !s) return exit_for(s.error());
+  if (auto s = out.flush(); !s) return wire_exit_code(s.error());
   return 0;
 }
 

@@ -9,7 +9,7 @@
 
 #include "control.h"
 #include "netstring.h"
-#include "policy.h"  // qmail-smtpd's relay policy
+#include "relaypolicy.h"  // the relay policy, shared with qmail-smtpd
 #include "qqclient.h"
 #include "recipients.h"
 #include "size.h"
@@ -55,30 +55,15 @@ std::string_view verdict_text(Verdict v) {
   return reply::kControls;
 }
 
-// A wire error as the exit code: the client went away (0, as qmail's
-// saferead), sent garbage (100), or anything else (111).
-int exit_for(const Error& e) {
-  if (e.code() == EPIPE || e.code() == ECONNRESET) return 0;
-  if (e.code() == EPROTO) return 100;
-  return 111;
-}
-
-// qmail's scan_ulong: the leading digits; none (or too many) gives 0.
-uint64_t leading_number(std::string_view s) {
-  size_t n = 0;
-  while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
-  return parse_decimal(s.substr(0, n)).value_or(0);
-}
-
 class Session {
  public:
-  Session(const Config& cfg, const smtpd::Policy& policy)
+  Session(const Config& cfg, const RelayPolicy& policy)
       : cfg_(cfg), policy_(policy), in_(0), out_(1), wire_(in_) {}
 
   int run() {
     for (;;) {
       auto began = wire_.begin();
-      if (!began) return exit_for(began.error());
+      if (!began) return wire_exit_code(began.error());
       if (!*began) return 0;
       if (int code = package(); code >= 0) return code;
     }
@@ -92,7 +77,7 @@ class Session {
   Result<RcptVerdict> check_recipient(const std::string& address);
 
   const Config& cfg_;
-  const smtpd::Policy& policy_;
+  const RelayPolicy& policy_;
   Reader in_;
   Writer out_;
   QmtpReader wire_;
@@ -148,7 +133,7 @@ int Session::package() {
   bool too_big = false;
   for (;;) {
     auto piece = wire_.message();
-    if (!piece) return exit_for(piece.error());
+    if (!piece) return wire_exit_code(piece.error());
     if (piece->empty()) break;
     if (!hops.looping()) hops.feed(*piece);
     if (too_big || hops.looping()) continue;
@@ -161,7 +146,7 @@ int Session::package() {
   }
 
   auto sender = wire_.sender();
-  if (!sender) return exit_for(sender.error());
+  if (!sender) return wire_exit_code(sender.error());
   qq->from(sender->acceptable ? sender->address : std::string());
 
   std::vector<Verdict> verdicts;
@@ -169,7 +154,7 @@ int Session::package() {
   bool any = false;
   for (;;) {
     auto r = wire_.recipient();
-    if (!r) return exit_for(r.error());
+    if (!r) return wire_exit_code(r.error());
     if (!*r) break;
     if (verdicts.size() >= kMaxRecipients) {
       ++excess;
@@ -203,7 +188,7 @@ int Session::package() {
     out_.put(netstring(v == Verdict::kAccepted ? std::string_view(result) : verdict_text(v)));
   std::string too_many = netstring(reply::kTooMany);
   for (size_t i = 0; i < excess; ++i) out_.put(too_many);
-  if (auto s = out_.flush(); !s) return exit_for(s.error());
+  if (auto s = out_.flush(); !s) return wire_exit_code(s.error());
   return -1;
 }
 
@@ -215,11 +200,10 @@ Result<Config> load_config(const std::string& home) {
   c.peer = tcp_peer_from_env();
   if (const char* r = std::getenv("RELAYCLIENT")) c.relayclient = r;
 
-  Control control(home + "/control");
-  auto databytes = control.number("databytes", 0);
+  auto databytes = databytes_limit(home + "/control");
   if (!databytes) return databytes.error();
   c.databytes = *databytes;
-  if (const char* d = std::getenv("DATABYTES")) c.databytes = leading_number(d);
+  Control control(home + "/control");
   auto rcptcheck = control.number("rcptcheck", 1);
   if (!rcptcheck) return rcptcheck.error();
   c.rcptcheck = *rcptcheck != 0;
@@ -227,7 +211,7 @@ Result<Config> load_config(const std::string& home) {
 }
 
 int serve(const Config& cfg) {
-  auto policy = smtpd::Policy::load(Control(cfg.home + "/control"));
+  auto policy = RelayPolicy::load(Control(cfg.home + "/control"));
   if (!policy) return 111;
   Session session(cfg, *policy);
   return session.run();

@@ -14,7 +14,7 @@
 #include "dsn_text.h"
 #include "qqclient.h"
 #include "queue.h"
-#include "rewrite.h"
+#include "route.h"
 #include "send.h"
 #include "verp.h"
 

@@ -1,10 +1,13 @@
 // channel.h: qmail-send's two delivery channels and their fixed properties.
 #pragma once
 
+#include "route.h"  // Channel: the routing decision is the library's
+
 namespace qng::send {
 
-// A recipient is delivered by qmail-lspawn (local) or qmail-rspawn (remote).
-enum Channel : int { kLocal = 0, kRemote = 1 };
+using qng::Channel;
+using qng::kLocal;
+using qng::kRemote;
 constexpr int kChannels = 2;
 
 // Queue directory of each channel's recipient lists (local/S/N, remote/S/N).

@@ -9,7 +9,7 @@
 #include "channel.h"
 #include "control.h"
 #include "result.h"
-#include "rewrite.h"
+#include "route.h"
 
 namespace qng::send {
 

@@ -8,7 +8,7 @@
 
 #include "queue.h"
 #include "queuedir.h"
-#include "rewrite.h"
+#include "route.h"
 #include "send.h"
 #include "size.h"
 

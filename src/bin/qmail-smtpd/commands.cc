@@ -167,7 +167,7 @@ void smtp_starttls(Session& s, std::string_view) {
 }
 
 int serve(const Config& cfg) {
-  auto policy = Policy::load(Control(cfg.home + "/control"));
+  auto policy = RelayPolicy::load(Control(cfg.home + "/control"));
   Conn conn(std::make_unique<FdTransport>(0, 1), cfg.timeout_s, cfg.session_s);
   if (!policy) conn.die(reply::kControls);
   Session s(cfg, conn, *policy);

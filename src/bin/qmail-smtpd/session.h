@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "conn.h"
-#include "policy.h"
+#include "relaypolicy.h"
 #include "recipients.h"
 #include "result.h"
 
@@ -53,11 +53,11 @@ struct Config {
 Result<Config> load_config(const std::string& home);
 
 struct Session {
-  Session(const Config& c, Conn& k, Policy& p) : cfg(c), conn(k), policy(p) {}
+  Session(const Config& c, Conn& k, RelayPolicy& p) : cfg(c), conn(k), policy(p) {}
 
   const Config& cfg;
   Conn& conn;
-  Policy& policy;
+  RelayPolicy& policy;
 
   // Connection state.
   std::string helo;          // qmail's helohost: the remote host until HELO/EHLO

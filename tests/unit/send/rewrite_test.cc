@@ -1,13 +1,14 @@
-// rewrite_test.cc: qmail-send's recipient classification: envnoathost,
-// percenthack, locals, virtualdomains (and its prefix stripping for bounces).
+// rewrite_test.cc: qmail-send's recipient classification (the library's
+// src/lib/route.h): envnoathost, percenthack, locals, virtualdomains (and
+// its prefix stripping for bounces).
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "../../../src/bin/qmail-send/rewrite.h"
+#include "route.h"
 
-namespace qng::send {
+namespace qng {
 namespace {
 
 AddressMaps maps_of(std::vector<std::string> locals, std::vector<std::string> percenthack,
@@ -148,4 +149,4 @@ TEST(StripVdomPrepend, Table) {
 }
 
 }  // namespace
-}  // namespace qng::send
+}  // namespace qng

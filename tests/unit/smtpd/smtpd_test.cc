@@ -1,5 +1,5 @@
 // smtpd_test.cc: qmail-smtpd's pieces: base64 and AUTH PLAIN, the
-// checkpassword child, the Received line, and the relay policy.
+// checkpassword child and the Received line (the relay policy: lib/relaypolicy_test.cc).
 #include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "../../../src/bin/qmail-smtpd/auth.h"
-#include "../../../src/bin/qmail-smtpd/policy.h"
 #include "../../../src/bin/qmail-smtpd/received.h"
 #include "ip.h"
 
@@ -132,90 +131,6 @@ TEST(SmtpdReceived, QmailsLine) {
   r.tls_version.reset();
   EXPECT_EQ(received_line(r).rfind("Received: from mx.example.org (ident@192.0.2.7)\n  by ", 0),
             0u);
-}
-
-class ControlDir {
- public:
-  ControlDir() {
-    char tmpl[] = "/tmp/policytest.XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) std::abort();
-    dir_ = tmpl;
-  }
-  ~ControlDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  void write(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ + "/" + name) << text;
-  }
-  Policy load() {
-    auto p = Policy::load(Control(dir_));
-    if (!p) std::abort();
-    return std::move(*p);
-  }
-
- private:
-  std::string dir_;
-};
-
-TEST(SmtpdPolicy, Badmailfrom) {
-  ControlDir c;
-  c.write("badmailfrom", "spammer@example.org\n@bad.example\n# comment\n");
-  Policy p = c.load();
-  EXPECT_TRUE(p.badmailfrom("spammer@example.org"));
-  EXPECT_TRUE(p.badmailfrom("SPAMMER@Example.ORG"));
-  EXPECT_TRUE(p.badmailfrom("anyone@BAD.example"));
-  EXPECT_FALSE(p.badmailfrom("anyone@sub.bad.example"));
-  EXPECT_FALSE(p.badmailfrom("other@example.org"));
-  EXPECT_FALSE(p.badmailfrom(""));
-}
-
-TEST(SmtpdPolicy, Rcpthosts) {
-  ControlDir c;
-  c.write("me", "example.test\n");
-  c.write("rcpthosts", "example.test\n.example.net\n");
-  Policy p = c.load();
-  struct Case {
-    const char* address;
-    bool want;
-  };
-  for (const auto& t : std::vector<Case>{{"a@example.test", true},
-                                         {"a@EXAMPLE.test", true},
-                                         {"a@sub.example.test", false},
-                                         {"a@sub.example.net", true},
-                                         {"a@example.net", false},
-                                         {"postmaster", true},
-                                         {"a@other.test", false}}) {
-    auto got = p.rcpthost_allowed(t.address);
-    ASSERT_TRUE(got.ok());
-    EXPECT_EQ(*got, t.want) << t.address;
-  }
-}
-
-TEST(SmtpdPolicy, MissingRcpthostsMeansOurDomainsOnly) {
-  ControlDir c;
-  c.write("me", "example.test\n");
-  c.write("virtualdomains", "virt.test:joe\n.wild.test:joe\nexcept.wild.test:\n");
-  Policy p = c.load();
-  for (const char* yes : {"a@example.test", "a@virt.test", "a@x.wild.test", "box"})
-    EXPECT_TRUE(*p.rcpthost_allowed(yes)) << yes;
-  for (const char* no : {"a@other.test", "a@except.wild.test", "a@wild.test"})
-    EXPECT_FALSE(*p.rcpthost_allowed(no)) << no;
-
-  c.write("openrelay", "1\n");  // qmail's behaviour, asked for
-  EXPECT_TRUE(*c.load().rcpthost_allowed("a@other.test"));
-}
-
-TEST(SmtpdPolicy, AddressLiterals) {
-  ControlDir c;
-  c.write("me", "example.test\n");
-  c.write("localiphost", "literal.example.test\n");
-  Policy p = c.load();
-  p.set_local_ips({*parse_ip("192.0.2.1"), *parse_ip("2001:db8::1")});
-  EXPECT_EQ(*p.rewrite_literal("box@[192.0.2.1]"), "box@literal.example.test");
-  EXPECT_EQ(*p.rewrite_literal("box@[IPv6:2001:db8::1]"), "box@literal.example.test");
-  EXPECT_EQ(*p.rewrite_literal("box@[192.0.2.2]"), "box@[192.0.2.2]");
-  EXPECT_EQ(*p.rewrite_literal("box@example.test"), "box@example.test");
 }
 
 }  // namespace

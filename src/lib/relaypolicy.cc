@@ -1,16 +1,14 @@
-// policy.cc: badmailfrom, rcpthosts, our domains, our address literals.
-#include "policy.h"
+// relaypolicy.cc: badmailfrom, rcpthosts, our domains, our address literals.
+#include "relaypolicy.h"
 
 #include <ifaddrs.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <map>
 
 #include "address.h"
 #include "ip.h"
 
-namespace qng::smtpd {
+namespace qng {
 
 namespace {
 
@@ -37,8 +35,8 @@ std::optional<std::vector<IpAddress>> interface_addresses() {
 
 }  // namespace
 
-Result<Policy> Policy::load(const Control& control) {
-  Policy p;
+Result<RelayPolicy> RelayPolicy::load(const Control& control) {
+  RelayPolicy p;
   auto bmf = lowercase_lines(control, "badmailfrom");
   if (!bmf) return bmf.error();
   p.badmailfrom_ = std::move(*bmf);
@@ -60,25 +58,20 @@ Result<Policy> Policy::load(const Control& control) {
 
   auto have_locals = control.exists("locals");
   if (!have_locals) return have_locals.error();
+  std::vector<std::string> locals;
   if (*have_locals) {
-    auto l = lowercase_lines(control, "locals");
+    auto l = control.lines("locals");
     if (!l) return l.error();
-    p.locals_ = std::move(*l);
+    locals = std::move(*l);
   } else {
     auto me = control.line("me");
     if (!me) return me.error();
-    if (*me) p.locals_.insert(lowercase(**me));
+    if (*me) locals.push_back(**me);
   }
+  p.domains_.set_locals(locals);
   auto vd = control.lines("virtualdomains");
   if (!vd) return vd.error();
-  std::map<std::string, std::string> vdoms;  // the last line of a key wins
-  for (const auto& line : *vd) {
-    size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
-    vdoms.insert_or_assign(lowercase(std::string_view(line).substr(0, colon)),
-                           line.substr(colon + 1));
-  }
-  p.vdoms_.assign(vdoms.begin(), vdoms.end());
+  p.domains_.set_virtualdomains(*vd);
 
   auto lip = control.line_or("localiphost", true, "localhost");
   if (!lip) return lip.error();
@@ -86,7 +79,7 @@ Result<Policy> Policy::load(const Control& control) {
   return p;
 }
 
-bool Policy::badmailfrom(std::string_view sender) const {
+bool RelayPolicy::badmailfrom(std::string_view sender) const {
   if (badmailfrom_.empty()) return false;
   std::string s = lowercase(sender);
   if (badmailfrom_.count(s)) return true;
@@ -94,13 +87,13 @@ bool Policy::badmailfrom(std::string_view sender) const {
   return at != std::string::npos && badmailfrom_.count(s.substr(at)) != 0;
 }
 
-bool Policy::listed(const std::set<std::string>& set, std::string_view domain) const {
+bool RelayPolicy::listed(const std::set<std::string>& set, std::string_view domain) const {
   for (size_t i = 0; i < domain.size(); ++i)
     if ((i == 0 || domain[i] == '.') && set.count(std::string(domain.substr(i)))) return true;
   return false;
 }
 
-Result<bool> Policy::rcpthost_allowed(std::string_view address) const {
+Result<bool> RelayPolicy::rcpthost_allowed(std::string_view address) const {
   size_t at = address.rfind('@');
   if (at == std::string_view::npos) return true;
   std::string domain = lowercase(address.substr(at + 1));
@@ -120,27 +113,12 @@ Result<bool> Policy::rcpthost_allowed(std::string_view address) const {
   return false;
 }
 
-bool Policy::ours(std::string_view address) const {
-  size_t at = address.rfind('@');
-  if (at == std::string_view::npos) return true;  // qmail-send adds envnoathost
-  std::string a = lowercase(address);
-  std::string_view domain = std::string_view(a).substr(at + 1);
-  if (locals_.count(std::string(domain))) return true;
-  auto prepend = [&](std::string_view key) -> const std::string* {
-    auto it = std::lower_bound(vdoms_.begin(), vdoms_.end(), key,
-                               [](const auto& e, std::string_view k) { return e.first < k; });
-    return it != vdoms_.end() && it->first == key ? &it->second : nullptr;
-  };
-  // qmail-send's keys: the address, the domain, each ".suffix", "".
-  for (size_t i = 0; i <= a.size(); ++i) {
-    bool key = i == 0 || i == at + 1 || i == a.size() || (i > at && a[i] == '.');
-    if (!key) continue;
-    if (const std::string* p = prepend(std::string_view(a).substr(i))) return !p->empty();
-  }
-  return false;
+bool RelayPolicy::ours(std::string_view address) const {
+  if (address.find('@') == std::string_view::npos) return true;  // qmail-send adds envnoathost
+  return rewrite_recipient(address, domains_, "").channel == kLocal;
 }
 
-std::optional<std::string> Policy::rewrite_literal(std::string address) const {
+std::optional<std::string> RelayPolicy::rewrite_literal(std::string address) const {
   size_t at = address.rfind('@');
   if (at == std::string::npos) return address;
   auto ip = parse_ip_literal(std::string_view(address).substr(at + 1));
@@ -159,6 +137,6 @@ std::optional<std::string> Policy::rewrite_literal(std::string address) const {
   return address;
 }
 
-void Policy::set_local_ips(std::vector<IpAddress> ips) { ips_ = std::move(ips); }
+void RelayPolicy::set_local_ips(std::vector<IpAddress> ips) { ips_ = std::move(ips); }
 
-}  // namespace qng::smtpd
+}  // namespace qng

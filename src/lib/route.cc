@@ -1,9 +1,9 @@
-// rewrite.cc: recipient classification and virtualdomains prefixes.
-#include "rewrite.h"
+// route.cc: recipient classification and virtualdomains prefixes.
+#include "route.h"
 
 #include "address.h"
 
-namespace qng::send {
+namespace qng {
 
 void AddressMaps::set_locals(const std::vector<std::string>& lines) {
   locals_.clear();
@@ -89,4 +89,4 @@ std::string strip_vdom_prepend(std::string_view recipient, const AddressMaps& ma
   return std::string(recipient);
 }
 
-}  // namespace qng::send
+}  // namespace qng

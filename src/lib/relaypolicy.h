@@ -1,6 +1,8 @@
-// policy.h: who may send what to whom: badmailfrom, rcpthosts and
-// morercpthosts.cdb, our own address literals, and which domains are ours
-// (control/locals and control/virtualdomains, as qmail-send routes them).
+// relaypolicy.h: the relay policy of qmail-smtpd and qmail-qmtpd, so that both
+// servers relay exactly alike: who may send what to whom: badmailfrom,
+// rcpthosts and morercpthosts.cdb, our own address literals, and which
+// domains are ours (control/locals and control/virtualdomains, routed by
+// qmail-send's own rules, route.h).
 //
 // A missing control/rcpthosts made qmail an open relay. Here it means
 // "only our own domains" (locals and virtualdomains) unless control/openrelay
@@ -17,14 +19,15 @@
 #include "control.h"
 #include "ip.h"
 #include "result.h"
+#include "route.h"
 
-namespace qng::smtpd {
+namespace qng {
 
-class Policy {
+class RelayPolicy {
  public:
   // Reads badmailfrom, rcpthosts, morercpthosts.cdb, locals (default: me),
   // virtualdomains, openrelay, localiphost (default: me).
-  static Result<Policy> load(const Control& control);
+  static Result<RelayPolicy> load(const Control& control);
 
   // qmail's bmfcheck: the address, or "@" and its domain, is listed
   // (case-insensitive).
@@ -53,11 +56,10 @@ class Policy {
   bool openrelay_ = false;
   std::set<std::string> rcpthosts_;
   std::optional<CdbReader> morercpthosts_;
-  std::set<std::string> locals_;
-  std::vector<std::pair<std::string, std::string>> vdoms_;  // key (lowercase), prepend
+  AddressMaps domains_;  // locals and virtualdomains, no percenthack
   std::string localiphost_;
   // Our IP addresses, read when first needed.
   mutable std::optional<std::vector<IpAddress>> ips_;
 };
 
-}  // namespace qng::smtpd
+}  // namespace qng

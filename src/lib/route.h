@@ -1,6 +1,8 @@
-// rewrite.h: recipient classification (local or remote) and rewriting, as
+// route.h: recipient classification (local or remote) and rewriting, as
 // qmail-send does it when it preprocesses todo/N: envnoathost, percenthack,
 // locals, virtualdomains, in that order. Pure functions, unit tested.
+// qmail-send routes mail with it; qmail-checkpassword routes a login and
+// qmail-smtpd/qmail-qmtpd tell our own domains with the same tables.
 #pragma once
 
 #include <string>
@@ -9,9 +11,11 @@
 #include <unordered_set>
 #include <vector>
 
-#include "channel.h"
+namespace qng {
 
-namespace qng::send {
+// A recipient is delivered by qmail-lspawn (local) or qmail-rspawn (remote);
+// the value indexes qmail-send's per-channel tables.
+enum Channel : int { kLocal = 0, kRemote = 1 };
 
 // The address tables of control/locals, control/percenthack and
 // control/virtualdomains. Keys are kept lowercased: lookups ignore case.
@@ -60,4 +64,4 @@ Rewritten rewrite_recipient(std::string_view recipient, const AddressMaps& maps,
 // catch-all) still maps to P. Otherwise returns the recipient unchanged.
 std::string strip_vdom_prepend(std::string_view recipient, const AddressMaps& maps);
 
-}  // namespace qng::send
+}  // namespace qng
