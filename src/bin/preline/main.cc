@@ -106,13 +106,19 @@ int main(int argc, char** argv) try {
     out.put(std::string_view(buf.data(), *n));
     if (out.failed()) break;
   }
-  if (auto f = out.flush(); !f && failure.empty())
+  // The command may stop reading and exit before it has seen everything
+  // (EPIPE): then its own exit status is the answer, not a copy failure,
+  // and no race between its exit and our write decides the result.
+  bool stopped_reading = false;
+  if (auto f = out.flush(); !f && failure.empty()) {
+    stopped_reading = f.error().code() == EPIPE;
     failure = std::string("unable to copy input: ") + std::strerror(f.error().code());
+  }
   pipe_w.reset();
 
   auto ended = qng::wait_child(pid);
   if (!ended) return die(111, kFatal + ended.error().message());
-  if (!failure.empty()) return die(111, kFatal + failure);
+  if (!failure.empty() && !(stopped_reading && !ended->crashed)) return die(111, kFatal + failure);
   if (ended->crashed) return die(111, std::string(kFatal) + "child crashed");
   return ended->code;
 } catch (...) {
