@@ -3,9 +3,11 @@
 # smtp-sink, an SMTP peer of this file's own (scripted replies, STARTTLS
 # with a certificate made by the openssl command, AUTH), and a Debian
 # unbound server holding the test zones. Checked: the records qmail-remote
-# prints (bytes), the bytes the peers received, and the tcpto tables.
+# prints (bytes), the bytes the peers received, the tcpto tables, and the
+# DKIM signatures qmail-remote adds, verified by dkimpy.
 import base64
 import os
+import re
 import select
 import shutil
 import signal
@@ -17,6 +19,7 @@ import tempfile
 import threading
 import time
 
+import dkim
 import pytest
 
 from conftest import free_port
@@ -650,6 +653,28 @@ def test_tcpto6_printed(inst):
     assert inst.read("queue/lock/tcpto6") == b"\0" * 2048
 
 
+
+def test_rspawn_clears_both_tables_at_start(inst):
+    now = int(time.time())
+    rec6 = (socket.inet_pton(socket.AF_INET6, "2001:db8::7") + bytes([3]) + b"\0" * 7 +
+            struct.pack("<Q", now - 5))
+    rec4 = tcpto_record("192.0.2.9", 3, now - 5)
+    inst.write("queue/lock/tcpto", rec4 + b"\0" * (1024 - len(rec4)))
+    inst.write("queue/lock/tcpto6", rec6 + b"\0" * (2048 - len(rec6)))
+    assert len(inst.run(["qmail-tcpto"]).stdout.decode().splitlines()) == 2
+    # qmail-send gone at once: qmail-rspawn writes its banner and exits.
+    r = inst.run(["qmail-rspawn"], input=b"")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"\x03\xe8"
+    assert inst.read("queue/lock/tcpto") == b"\0" * 1024
+    assert inst.read("queue/lock/tcpto6") == b"\0" * 2048
+    # A missing table is nothing to forget.
+    os.unlink(os.path.join(inst.path, "queue/lock/tcpto6"))
+    r = inst.run(["qmail-rspawn"], input=b"")
+    assert r.returncode == 0, r.stderr
+    assert not os.path.exists(os.path.join(inst.path, "queue/lock/tcpto6"))
+
+
 # ---------------------------------------------------------------- DNS (unbound)
 
 ZONES = """
@@ -1007,4 +1032,177 @@ def test_smtpauth_readable_by_others_is_refused(inst, peers, cert):
     recs = remote(inst, "example.net", "s@example.test", ["a@example.net"])
     assert recs == [b"Zcontrol/smtpauth is open to group or others; refusing to use it "
                     b"(chmod 600 control/smtpauth). (#4.3.0)\n"]
+    assert p.sessions == []
+
+
+# ---------------------------------------------------------------- DKIM
+# qmail-remote signs with the keys of control/dkim/DOMAIN (docs/dkim.md);
+# the bytes the peer received are checked by dkimpy (Debian's python3-dkim),
+# with the records qmail-dkim keygen printed standing in for DNS.
+
+DKIM_MESSAGE = (b"From: Alice <alice@example.test>\n"
+                b"To: bob@example.net\n"
+                b"Subject: signed   on the way out\n"
+                b"Date: Sun, 3 Mar 2024 09:05:01 +0000\n"
+                b"Message-ID: <dkim.1@example.test>\n"
+                b"\n"
+                + MESSAGE.split(b"\n\n", 1)[1])
+
+
+def encode_wire(msg):
+    """What qmail-remote sends between DATA and its end: LF, CRLF and a bare
+    CR each a CRLF, a partial last line ended, dots stuffed, ".\r\n"."""
+    msg = msg.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if msg and not msg.endswith(b"\n"):
+        msg += b"\n"
+    lines = msg.split(b"\n")[:-1]
+    return b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n" for l in lines) + b".\r\n"
+
+
+def received_message(data):
+    """The message as the peer's SMTP server stores it: the DATA bytes with
+    the final dot removed and the dot-stuffing undone."""
+    assert data.endswith(b"\r\n.\r\n")
+    lines = data[:-3].split(b"\r\n")
+    assert lines[-1] == b""
+    return b"\r\n".join(l[1:] if l.startswith(b".") else l for l in lines)
+
+
+class DkimDns:
+    """TXT records from qmail-dkim keygen's output, as dkimpy's dnsfunc."""
+
+    def __init__(self):
+        self.records = {}
+
+    def add(self, output):
+        name, txt = output.decode().strip().split(" IN TXT ", 1)
+        self.records[name.encode()] = "".join(re.findall(r'"([^"]*)"', txt)).encode()
+
+    def __call__(self, name, timeout=5):
+        return self.records.get(name)
+
+
+def dkim_keygen(inst, dns, *args):
+    r = inst.run(["qmail-dkim", "keygen", *args])
+    assert r.returncode == 0, r.stderr
+    dns.add(r.stdout)
+
+
+def dkim_signatures(msg):
+    """The DKIM-Signature fields at the top of msg (CRLF), as tag dicts."""
+    sigs = []
+    for m in re.finditer(rb"^DKIM-Signature:(.*(?:\r\n[ \t].*)*)\r\n", msg, re.M):
+        value = re.sub(rb"\s+", b"", m.group(1))
+        sigs.append(dict(t.split(b"=", 1) for t in value.split(b";") if t))
+    return sigs
+
+
+def dkim_verify_all(msg, dns):
+    """dkimpy's verdict on each signature of msg (CRLF line ends)."""
+    results = []
+    for i in range(len(dkim_signatures(msg))):
+        try:
+            results.append(bool(dkim.DKIM(msg).verify(idx=i, dnsfunc=dns)))
+        except dkim.ValidationError:  # the body hash does not match
+            results.append(False)
+    return results
+
+
+def test_encode_wire_is_the_documented_encoding():
+    assert encode_wire(MESSAGE) == WIRE
+
+
+@pytest.mark.parametrize("keys,algos", [
+    ([()], [b"rsa-sha256"]),
+    ([("ed25519",)], [b"ed25519-sha256"]),
+    ([("ed25519",), ()], [b"rsa-sha256", b"ed25519-sha256"]),
+], ids=["rsa", "ed25519", "both"])
+def test_dkim_signs_the_bytes_sent(inst, peers, keys, algos):
+    dns = DkimDns()
+    for k in keys:
+        dkim_keygen(inst, dns, "example.test", *k)
+    p = peers()
+    route(inst, f"example.net:127.0.0.1:{p.port}\n")
+    # The envelope sender's domain has no keys: From: decides (DMARC).
+    recs = remote(inst, "example.net", "bounces@lists.example.org", ["bob@example.net"],
+                  message=DKIM_MESSAGE)
+    assert recs == [b"r", k_text("127.0.0.1", "250 2.0.0 queued")]
+    (s,) = p.sessions
+    msg = received_message(s.data)
+    sigs = dkim_signatures(msg)
+    assert [x[b"a"] for x in sigs] == algos
+    assert all(x[b"d"] == b"example.test" and x[b"c"] == b"relaxed/relaxed" for x in sigs)
+    assert dkim_verify_all(msg, dns) == [True] * len(algos)
+    # The wire: the fields (stored with LF) and then the message, both
+    # through the one encoding; SIZE counts the fields as stored.
+    fields = msg[:msg.index(b"From: Alice")].replace(b"\r\n", b"\n")
+    assert fields.startswith(b"DKIM-Signature: ")
+    assert s.data == encode_wire(fields + DKIM_MESSAGE)
+    assert s.lines[1] == (f"MAIL FROM:<bounces@lists.example.org> "
+                          f"SIZE={len(DKIM_MESSAGE) + len(fields)} BODY=8BITMIME\r\n").encode()
+    # The test can fail: a changed body byte or signed field does not verify.
+    assert dkim_verify_all(msg.replace(b"leading dot", b"leading d0t"), dns) == \
+        [False] * len(algos)
+    assert dkim_verify_all(msg.replace(b"way out", b"way in"), dns) == [False] * len(algos)
+
+
+def test_dkim_envelope_sender_domain_signs_from_a_pipe(inst, peers):
+    dns = DkimDns()
+    dkim_keygen(inst, dns, "lists.example.org", "ed25519")
+    p = peers()
+    route(inst, f"example.net:127.0.0.1:{p.port}\n")
+    # Standard input a pipe: qmail-remote copies it to a temporary file.
+    r = inst.run(["qmail-remote", "example.net", "bounces@lists.example.org",
+                  "bob@example.net"], input=DKIM_MESSAGE, env={"TMPDIR": inst.root})
+    assert r.returncode == 0
+    assert r.stdout == b"r\0" + k_text("127.0.0.1", "250 2.0.0 queued") + b"\0"
+    (s,) = p.sessions
+    msg = received_message(s.data)
+    (sig,) = dkim_signatures(msg)
+    assert sig[b"d"] == b"lists.example.org" and sig[b"s"] == b"ed25519"
+    assert dkim_verify_all(msg, dns) == [True]
+    fields = msg[:msg.index(b"From: Alice")].replace(b"\r\n", b"\n")
+    assert f" SIZE={len(DKIM_MESSAGE) + len(fields)} ".encode() in s.lines[1]
+    assert [n for n in os.listdir(inst.root) if n.startswith("qmail-remote.")] == []
+
+
+def test_dkim_no_key_for_the_domain_no_signature(inst, peers):
+    dns = DkimDns()
+    dkim_keygen(inst, dns, "other.example")
+    p = peers()
+    route(inst, f"example.net:127.0.0.1:{p.port}\n")
+    recs = remote(inst, "example.net", "s@example.test", ["bob@example.net"],
+                  message=DKIM_MESSAGE)
+    assert recs[-1] == k_text("127.0.0.1", "250 2.0.0 queued")
+    assert p.sessions[0].data == encode_wire(DKIM_MESSAGE)
+
+
+def test_dkim_unusable_key_defers_and_sends_nothing(inst, peers):
+    dns = DkimDns()
+    dkim_keygen(inst, dns, "example.test")
+    key = os.path.join(inst.path, "control/dkim/example.test/default.key")
+    os.chmod(key, 0o644)
+    p = peers()
+    route(inst, f"example.net:127.0.0.1:{p.port}\n")
+    recs = remote(inst, "example.net", "s@example.test", ["bob@example.net"],
+                  message=DKIM_MESSAGE)
+    assert recs == [b"ZDKIM key control/dkim/example.test/default.key is open to group "
+                    b"or others (chmod 600 it). (#4.3.0)\n"]
+    assert p.sessions == []
+    # Mended, it goes out signed.
+    os.chmod(key, 0o600)
+    recs = remote(inst, "example.net", "s@example.test", ["bob@example.net"],
+                  message=DKIM_MESSAGE)
+    assert recs[-1] == k_text("127.0.0.1", "250 2.0.0 queued")
+    assert dkim_verify_all(received_message(p.sessions[0].data), dns) == [True]
+
+
+def test_dkim_header_past_the_caps_bounces(inst, peers):
+    dns = DkimDns()
+    dkim_keygen(inst, dns, "example.test", "ed25519")
+    p = peers()
+    route(inst, f"example.net:127.0.0.1:{p.port}\n")
+    msg = b"From: alice@example.test\n" + b"Cc: x@example.net\n" * 1000 + b"\nbody\n"
+    recs = remote(inst, "example.net", "s@example.test", ["bob@example.net"], message=msg)
+    assert recs == [b"Dmore than 1000 header fields to sign. (#5.3.4)\n"]
     assert p.sessions == []

@@ -7,6 +7,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <ctime>
 #include <optional>
 #include <random>
 
@@ -14,7 +17,9 @@
 #include "body.h"
 #include "connect.h"
 #include "control.h"
+#include "dkim.h"
 #include "dns.h"
+#include "fd.h"
 #include "instance.h"
 #include "mx.h"
 #include "output.h"
@@ -103,6 +108,44 @@ Result<MessageInfo> inspect_message(int fd) {
   return m;
 }
 
+// A message on a pipe (qmail-remote run by hand; qmail-rspawn gives the
+// queue file) is first copied to an unlinked temporary file in $TMPDIR or
+// /tmp: the DKIM signer reads the message before it is sent, SIZE needs its
+// size, and a second connection (after a failed TLS handshake) sends it
+// again.
+Result<Fd> spool_message(int in) {
+  const char* t = ::getenv("TMPDIR");
+  std::string path = (t && t[0] == '/') ? t : "/tmp";
+  path += "/qmail-remote.XXXXXX";
+  Fd fd(::mkstemp(path.data()));
+  if (!fd) return Error::last("mkstemp");
+  if (::unlink(path.c_str()) == -1) return Error::last("unlink");
+  std::string buf(kScanChunk, '\0');
+  for (;;) {
+    auto n = read_some(in, buf.data(), buf.size());
+    if (!n) return n.error();
+    if (*n == 0) break;
+    if (auto s = write_all(fd.get(), std::string_view(buf.data(), *n)); !s) return s.error();
+  }
+  return fd;
+}
+
+// The DKIM-Signature fields for the message (docs/dkim.md), or the
+// message record when it cannot be signed. cwd is QMAILHOME, so the keys
+// are control/dkim/DOMAIN/SELECTOR.key from here, wherever qmail-rspawn
+// started us (queue/mess).
+std::optional<std::string> dkim_fields(int fd, std::string_view sender, std::string& fields) {
+  auto dk = dkim_sign_fd(".", fd, sender, ::time(nullptr));
+  if (!dk) {
+    // Temporary (an unusable key, i/o): the mail waits rather than leave
+    // unsigned and fail DMARC. Permanent: a header past the signer's caps.
+    if (dk.error().permanent()) return "D" + one_line(dk.error().message()) + ". (#5.3.4)\n";
+    return "Z" + one_line(dk.error().message()) + ". (#4.3.0)\n";
+  }
+  fields = std::move(dk->headers);
+  return std::nullopt;
+}
+
 uint64_t seed() {
   std::random_device rd;
   auto now = std::chrono::system_clock::now().time_since_epoch().count();
@@ -141,12 +184,29 @@ std::string deliver_all(const std::vector<std::string>& args, Output& out) {
     d.recipients.push_back(smtp_address(args[i]));
     if (non_ascii(args[i])) d.needs_utf8 = true;
   }
-  auto info = inspect_message(0);
+  Fd spool;
+  int message = 0;
+  auto info = inspect_message(message);
   if (!info) return kReadMessage;
+  if (!info->seekable) {
+    auto f = spool_message(message);
+    if (!f) return "ZUnable to copy the message to a temporary file: " +
+                   one_line(f.error().message()) + ". (#4.3.0)\n";
+    spool = std::move(*f);
+    message = spool.get();
+    info = inspect_message(message);
+    if (!info || !info->seekable) return kReadMessage;
+  }
   d.size = info->size;
-  d.message_seekable = info->seekable;
   d.eightbit = info->eightbit;
-  d.message_fd = 0;
+  d.message_fd = message;
+
+  // DKIM: the fields count in SIZE and go out first (Session::blast).
+  if (auto failed = dkim_fields(message, args[2], d.prefix)) return *failed;
+  if (d.size) {
+    if (*d.size > UINT64_MAX - d.prefix.size()) return kReadMessage;
+    *d.size += d.prefix.size();
+  }
   d.relay = relay.host;
   d.timeout_ms = static_cast<int>(config->timeout_remote) * 1000;
 

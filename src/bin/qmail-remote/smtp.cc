@@ -236,11 +236,15 @@ bool Session::authenticate(bool esmtp, const Extensions& ext) {
 bool Session::blast() {
   BodyEncoder enc;
   std::string chunk;
+  // The signature fields go through the same encoder as the message: the
+  // signer took the message's line breaks as the encoder sends them, and
+  // the fields end in LF, so the message starts at a line start.
+  enc.feed(d_.prefix, chunk);
+  ch_.put(chunk);
   char buf[kBodyChunk];
   off_t offset = 0;
   for (;;) {
-    ssize_t r = d_.message_seekable ? ::pread(d_.message_fd, buf, sizeof buf, offset)
-                                    : ::read(d_.message_fd, buf, sizeof buf);
+    ssize_t r = ::pread(d_.message_fd, buf, sizeof buf, offset);
     if (r < 0) {
       if (errno == EINTR) continue;
       out_.finish(kReadMessage);

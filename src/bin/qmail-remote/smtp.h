@@ -58,8 +58,9 @@ struct Delivery {
   bool needs_utf8 = false;              // an address has non-ASCII bytes
   bool eightbit = false;                // the message has 8-bit bytes
   std::optional<uint64_t> size;         // the stored message's size
-  int message_fd = 0;
-  bool message_seekable = false;        // read with pread from offset 0
+  int message_fd = 0;                   // a file, read with pread from offset 0
+  std::string prefix;                   // DKIM-Signature fields (LF line ends),
+                                        // sent before the message, encoded alike
   TlsPolicy policy;
   const TlsContext* tls = nullptr;      // null for policy none
   std::optional<Credentials> credentials;

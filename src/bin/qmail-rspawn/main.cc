@@ -7,6 +7,7 @@
 // QMAILHOME/bin/qmail-remote per recipient with cwd QMAILHOME/queue/mess.
 // Exits 0 when qmail-send closes fd 0 and every delivery is reported; 111
 // when it cannot start or qmail-send breaks the protocol.
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include "instance.h"
 #include "rspawn.h"
 #include "spawn.h"
+#include "tcpto.h"
 
 namespace {
 
@@ -39,7 +41,11 @@ int main(int argc, char** argv) try {
   std::string home = qng::home_trusting_env();
   if (::setenv("QMAILHOME", home.c_str(), 1) == -1) return die("out of memory");
   if (::chdir(home.c_str()) == -1) return die("unable to chdir to " + home);
-  qng::rspawn::clean_tcpto();
+  // A restart forgets which hosts timed out (qmail's tcpto_clean), both
+  // tables. A missing table is nothing to forget; any other trouble only
+  // costs a skipped host for a while, so qmail-rspawn starts anyway.
+  (void)qng::tcpto_clear(AF_INET);
+  (void)qng::tcpto_clear(AF_INET6);
   if (::chdir("queue/mess") == -1) return die("unable to chdir to " + home + "/queue/mess");
 
   qng::rspawn::Config config = qng::rspawn::configure(home);

@@ -1,15 +1,11 @@
 // rspawn.cc: qmail-rspawn's report rules and delivery start.
 #include "rspawn.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <vector>
-
-#include "lock.h"
 
 namespace qng::rspawn {
 
@@ -92,23 +88,6 @@ SpawnStart start(const Config& config, const SpawnCommand& cmd, const Fd& messag
       ::execv(argv[0], argv);
     ::_exit(kExitCannotRun);
   }, 111);
-}
-
-void clean_tcpto() {
-  auto fd = open_flags("queue/lock/tcpto", O_WRONLY | O_NOFOLLOW | O_NOCTTY);
-  if (!fd) return;  // missing or unreadable: nothing to forget
-  if (!lock_exclusive(fd->get(), true, 10)) return;
-  struct stat st;
-  if (::fstat(fd->get(), &st) == -1 || !S_ISREG(st.st_mode)) return;
-  constexpr off_t kMaxTable = 1 << 20;
-  off_t size = st.st_size < kMaxTable ? st.st_size : kMaxTable;
-  static const char kZeros[4096] = {};
-  for (off_t pos = 0; pos < size;) {
-    size_t n = static_cast<size_t>(size - pos < 4096 ? size - pos : 4096);
-    ssize_t w = ::pwrite(fd->get(), kZeros, n, pos);
-    if (w <= 0) return;
-    pos += w;
-  }
 }
 
 }  // namespace qng::rspawn

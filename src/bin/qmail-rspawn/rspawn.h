@@ -43,8 +43,4 @@ Config configure(const std::string& home);
 // recipient's domain), with fd 0 = message, cwd unchanged (queue/mess).
 SpawnStart start(const Config& config, const SpawnCommand& cmd, const Fd& message);
 
-// Zeroes queue/lock/tcpto (relative to cwd = QMAILHOME) if it exists: a
-// restart forgets which hosts timed out, as qmail's tcpto_clean.
-void clean_tcpto();
-
 }  // namespace qng::rspawn
