@@ -156,6 +156,9 @@ std::string capabilities(bool user, bool stls) {
 }
 
 int run_popup(const PopupConfig& config) {
+  // A checkpassword program may exit without reading fd 3 or a client may
+  // vanish: both must be write errors here, never a fatal SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   Client client(config.in_fd, config.out_fd, config.timeout_ms);
   const std::string stamp = timestamp(::getpid(), std::time(nullptr), config.hostname);
   if (!client.send(greeting(config.hostname))) return 1;
