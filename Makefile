@@ -5,11 +5,15 @@
 #   make run      start a demo instance in ./run/ (SMTP 2525, POP3 2110)
 #   make bench    benchmarks beside a peer MTA
 #   make deps     install the build and test dependencies that are missing
+#   make install  PREFIX=/usr/local DESTDIR= (see docs/install.md)
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all build deps test test-fast test-asan run stop bench clean
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all build deps test test-fast test-asan run stop bench install clean
 
 all: build
 
@@ -42,6 +46,9 @@ stop:
 
 bench: build
 	@sh bench/run.sh
+
+install: build
+	@sh scripts/install.sh --prefix "$(PREFIX)" --destdir "$(DESTDIR)" --build build
 
 clean:
 	rm -rf build build-asan
