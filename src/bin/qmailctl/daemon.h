@@ -46,6 +46,9 @@ Result<pid_t> spawn_detached(const std::string& cwd, int in, int out, int err,
 // How a child of ours ended, as text: "exited 111", "was killed by signal 9".
 std::string wait_status_text(int status);
 
+// qmail-send's pid when it runs (service.cc), for a HUP after an edit.
+std::optional<pid_t> running_send_pid(const std::string& dir);
+
 // Uptime in seconds of a daemon whose pid file is `path` (its mtime).
 long long seconds_since(const std::string& path);
 

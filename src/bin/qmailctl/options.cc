@@ -29,6 +29,21 @@ const char kUsage[] =
     "  dkim-keygen DOMAIN [SELECTOR] [--rsa|--ed25519]\n"
     "                     make a DKIM signing key (RSA 2048, selector default;\n"
     "                     Ed25519, selector ed25519) and print its DNS TXT record\n"
+    "  check              read every control file, users/assign, the .qmail files,\n"
+    "                     the certificate and the compiled files; print each problem\n"
+    "                     as FILE:LINE: problem (exit 0 fine, 1 errors, 111 cannot check)\n"
+    "  adddomain DOMAIN   make DOMAIN a virtual domain (virtualdomains DOMAIN:DOMAIN,\n"
+    "                     rcpthosts)\n"
+    "  deldomain DOMAIN [--force] [--keep-mail]\n"
+    "                     remove a virtual domain (--force: with its users and aliases)\n"
+    "  adduser ADDRESS [--password-stdin]\n"
+    "                     a mailbox DIR/home/DOMAIN/LOCAL/Maildir (DIR/home/LOCAL for\n"
+    "                     control/me); the password, if asked, from standard input\n"
+    "  deluser ADDRESS [--keep-mail]\n"
+    "                     remove a user (and its Maildir unless --keep-mail) or an alias\n"
+    "  addalias ADDRESS TARGET...\n"
+    "                     forward ADDRESS to the targets (a .qmail file in alias/)\n"
+    "  listusers [DOMAIN] the users (with their homes) and aliases (-> targets)\n"
     "\n"
     "DIR is the instance: -d DIR, else $QMAILHOME, else /var/qmail.\n"
     "Exit codes: 0 done, 100 usage or permanent error, 111 temporary failure.\n";
@@ -46,8 +61,52 @@ constexpr CommandName kCommands[] = {
     {"stat", Command::kStat},     {"queue", Command::kQueue},
     {"doqueue", Command::kDoqueue}, {"reload", Command::kReload},
     {"cdb", Command::kCdb},       {"passwd", Command::kPasswd},
-    {"dkim-keygen", Command::kDkimKeygen},
+    {"dkim-keygen", Command::kDkimKeygen}, {"check", Command::kCheck},
+    {"adddomain", Command::kAddDomain}, {"deldomain", Command::kDelDomain},
+    {"adduser", Command::kAddUser},   {"deluser", Command::kDelUser},
+    {"addalias", Command::kAddAlias}, {"listusers", Command::kListUsers},
 };
+
+Error usage(std::string what);
+
+// The flags each management command takes.
+struct Flag {
+  Command command;
+  const char* name;
+  bool Options::*field;
+};
+
+constexpr Flag kFlags[] = {
+    {Command::kDelDomain, "--force", &Options::force},
+    {Command::kDelDomain, "--keep-mail", &Options::keep_mail},
+    {Command::kDelUser, "--keep-mail", &Options::keep_mail},
+    {Command::kAddUser, "--password-stdin", &Options::password_stdin},
+};
+
+// The management commands' arguments: flags from kFlags, then between
+// min_args and max_args words.
+Status parse_manage(const std::vector<std::string>& argv, size_t i, const std::string& name,
+                    size_t min_args, size_t max_args, Options& o) {
+  for (; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    bool flag = false;
+    for (const Flag& f : kFlags) {
+      if (f.command == o.command && a == f.name) {
+        o.*(f.field) = true;
+        flag = true;
+      }
+    }
+    if (flag) continue;
+    if (a.size() > 1 && a[0] == '-') return usage("unknown option for " + name + ": " + a);
+    o.args.push_back(a);
+  }
+  if (o.args.size() < min_args || o.args.size() > max_args) {
+    if (min_args == max_args)
+      return usage(name + " takes " + (min_args == 0 ? "no arguments" : min_args == 1 ? "one argument" : "arguments"));
+    return usage(name + ": wrong number of arguments");
+  }
+  return {};
+}
 
 constexpr const char* kListenerServices[] = {"smtp", "pop3", "qmtp", "qmqp"};
 
@@ -212,6 +271,18 @@ Result<Options> parse_args(const std::vector<std::string>& argv) {
         return usage("dkim-keygen takes a domain and optionally a selector");
       return o;
     }
+    case Command::kAddDomain:
+    case Command::kDelDomain:
+    case Command::kAddUser:
+    case Command::kDelUser:
+      if (auto st = parse_manage(argv, i, name, 1, 1, o); !st) return st.error();
+      return o;
+    case Command::kAddAlias:
+      if (auto st = parse_manage(argv, i, name, 2, 1000, o); !st) return st.error();
+      return o;
+    case Command::kListUsers:
+      if (auto st = parse_manage(argv, i, name, 0, 1, o); !st) return st.error();
+      return o;
     default:
       if (i != argv.size()) return usage(name + " takes no arguments");
       return o;

@@ -5,6 +5,10 @@
 //   qmailctl init --system [DIR]
 //   qmailctl [-d DIR] passwd ADDRESS
 //   qmailctl [-d DIR] dkim-keygen DOMAIN [SELECTOR] [--rsa|--ed25519]
+//   qmailctl [-d DIR] check
+//   qmailctl [-d DIR] adddomain DOMAIN | deldomain DOMAIN [--force] [--keep-mail]
+//   qmailctl [-d DIR] adduser ADDRESS [--password-stdin] | deluser ADDRESS [--keep-mail]
+//   qmailctl [-d DIR] addalias ADDRESS TARGET... | listusers [DOMAIN]
 #pragma once
 
 #include <optional>
@@ -32,7 +36,7 @@ bool valid_me(std::string_view name);
 
 enum class Command {
   kHelp, kInit, kStart, kStop, kRestart, kStat, kQueue, kDoqueue, kReload, kCdb, kPasswd,
-  kDkimKeygen,
+  kDkimKeygen, kCheck, kAddDomain, kDelDomain, kAddUser, kDelUser, kAddAlias, kListUsers,
 };
 
 // One listener named on init's command line: "smtp" and its address.
@@ -49,6 +53,9 @@ struct Options {
   std::vector<Listener> listeners; // init --smtp ... in command line order
   std::vector<std::string> args;   // the rest (passwd ADDRESS; dkim-keygen DOMAIN [SELECTOR])
   bool ed25519 = false;            // dkim-keygen --ed25519 (default --rsa)
+  bool force = false;              // deldomain --force
+  bool keep_mail = false;          // deldomain, deluser --keep-mail
+  bool password_stdin = false;     // adduser --password-stdin
 };
 
 // Parses argv; a usage error is a permanent Error whose context is the

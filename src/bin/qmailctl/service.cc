@@ -210,6 +210,8 @@ int run_restart(const std::string& dir) {
   return start_all(dir);
 }
 
+std::optional<pid_t> running_send_pid(const std::string& dir) { return send_running(dir); }
+
 int run_signal(const std::string& dir, int sig) {
   if (auto st = check_instance(dir); !st) return fatal(st.error());
   auto pid = send_running(dir);
