@@ -72,6 +72,12 @@ Result<RelayPolicy> RelayPolicy::load(const Control& control) {
   auto vd = control.lines("virtualdomains");
   if (!vd) return vd.error();
   p.domains_.set_virtualdomains(*vd);
+  auto pct = control.lines("percenthack");
+  if (!pct) return pct.error();
+  p.domains_.set_percenthack(*pct);
+  auto noat = control.line_or("envnoathost", true, "envnoathost");
+  if (!noat) return noat.error();
+  p.envnoathost_ = lowercase(*noat);
 
   auto lip = control.line_or("localiphost", true, "localhost");
   if (!lip) return lip.error();
@@ -94,12 +100,18 @@ bool RelayPolicy::listed(const std::set<std::string>& set, std::string_view doma
 }
 
 Result<bool> RelayPolicy::rcpthost_allowed(std::string_view address) const {
-  size_t at = address.rfind('@');
-  if (at == std::string_view::npos) return true;
-  std::string domain = lowercase(address.substr(at + 1));
+  // Judge the address qmail-send will route, envnoathost appended and
+  // control/percenthack applied: otherwise user%host@ours (or user%host)
+  // passes as ours and then leaves for host, qmail's percent-hack relay.
+  // A virtualdomains prepend does not change the domain.
+  Rewritten routed = rewrite_recipient(address, domains_, envnoathost_);
+  size_t at = routed.address.rfind('@');
+  std::string domain = lowercase(std::string_view(routed.address).substr(at + 1));
+  // qmail: an address without '@' is ours, unless the percent hack moved it.
+  if (address.find('@') == std::string_view::npos && domain == envnoathost_) return true;
   if (!have_rcpthosts_) {
     if (openrelay_) return true;  // qmail's behaviour, asked for explicitly
-    if (ours(address)) return true;
+    if (routed.channel == kLocal) return true;
   } else if (listed(rcpthosts_, domain)) {
     return true;
   }

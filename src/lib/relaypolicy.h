@@ -26,7 +26,8 @@ namespace qng {
 class RelayPolicy {
  public:
   // Reads badmailfrom, rcpthosts, morercpthosts.cdb, locals (default: me),
-  // virtualdomains, openrelay, localiphost (default: me).
+  // virtualdomains, percenthack, envnoathost (default: me), openrelay,
+  // localiphost (default: me).
   static Result<RelayPolicy> load(const Control& control);
 
   // qmail's bmfcheck: the address, or "@" and its domain, is listed
@@ -34,11 +35,14 @@ class RelayPolicy {
   bool badmailfrom(std::string_view sender) const;
 
   // qmail's addrallowed: no '@', or the domain (or a ".suffix" of it) is in
-  // rcpthosts or morercpthosts.cdb. Errors: the cdb cannot be read.
+  // rcpthosts or morercpthosts.cdb. Unlike qmail, the domain is the one
+  // qmail-send will deliver to: after envnoathost and control/percenthack,
+  // so that user%host@ours is no relay. Errors: the cdb cannot be read.
   Result<bool> rcpthost_allowed(std::string_view address) const;
 
-  // Whether qmail-send would deliver the address locally (locals, then
-  // virtualdomains with a nonempty prepend). Addresses without '@' are ours.
+  // Whether qmail-send would deliver the address locally (percenthack,
+  // locals, then virtualdomains with a nonempty prepend). Addresses without
+  // '@' are ours.
   bool ours(std::string_view address) const;
 
   // qmail's address literal rule: box@[ip] naming one of our IP addresses
@@ -56,7 +60,8 @@ class RelayPolicy {
   bool openrelay_ = false;
   std::set<std::string> rcpthosts_;
   std::optional<CdbReader> morercpthosts_;
-  AddressMaps domains_;  // locals and virtualdomains, no percenthack
+  AddressMaps domains_;  // locals, virtualdomains, percenthack
+  std::string envnoathost_;  // lowercased
   std::string localiphost_;
   // Our IP addresses, read when first needed.
   mutable std::optional<std::vector<IpAddress>> ips_;
