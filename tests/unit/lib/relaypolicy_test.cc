@@ -75,6 +75,33 @@ TEST(RelayPolicy, Rcpthosts) {
   }
 }
 
+// qmail-send applies the percent hack after acceptance: the policy must
+// judge the address it will deliver to, or user%remote@ours is a relay.
+TEST(RelayPolicy, PercentHackIsJudgedAfterRewriting) {
+  for (bool with_rcpthosts : {true, false}) {
+    ControlDir c;
+    c.write("me", "example.test\n");
+    c.write("locals", "example.test\n");
+    c.write("percenthack", "example.test\n");
+    if (with_rcpthosts) c.write("rcpthosts", "example.test\n");
+    RelayPolicy p = c.load();
+    struct Case {
+      const char* address;
+      bool want;
+    };
+    for (const auto& t : std::vector<Case>{{"a%b.test@example.test", false},
+                                           {"a%b.test", false},
+                                           {"a%x%b.test@example.test", false},
+                                           {"a%example.test@example.test", true},
+                                           {"postmaster", true},
+                                           {"a@example.test", true}}) {
+      auto got = p.rcpthost_allowed(t.address);
+      ASSERT_TRUE(got.ok());
+      EXPECT_EQ(*got, t.want) << t.address << (with_rcpthosts ? "" : " (no rcpthosts)");
+    }
+  }
+}
+
 TEST(RelayPolicy, MissingRcpthostsMeansOurDomainsOnly) {
   ControlDir c;
   c.write("me", "example.test\n");
