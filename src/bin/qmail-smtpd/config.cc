@@ -50,6 +50,7 @@ Result<Config> load_config(const std::string& home) {
     c.localhost = *ip;
   c.relayclient = env("RELAYCLIENT");
   c.smtps = env("SMTPS").has_value();
+  c.submission = env("SUBMISSION").has_value();
 
   Control control(home + "/control");
   auto greeting = control.line_or("smtpgreeting", true, "");

@@ -76,6 +76,9 @@ Result<RcptVerdict> check_recipient(Session& s, const std::string& address) {
 }  // namespace
 
 void smtp_mail(Session& s, std::string_view arg) {
+  // Submission (RFC 6409 section 4.3, RFC 4954 section 6): no mail without
+  // a login.
+  if (s.cfg.submission && !s.authenticated) return s.reply(reply::kAuthRequired);
   auto path = parse_path(s, arg);
   if (!path) return;
   bool utf8 = false;

@@ -3,7 +3,7 @@
 // Run per connection by a tcpserver-compatible listener: fd 0 and fd 1 are
 // the connection; ucspi-tcp's environment (TCPREMOTEIP, TCPREMOTEHOST,
 // TCPREMOTEINFO, TCPLOCALIP, TCPLOCALHOST, RELAYCLIENT, DATABYTES; SMTPS for
-// implicit TLS). Works in QMAILHOME; queues through qmail-queue.
+// implicit TLS, SUBMISSION for MAIL only after AUTH). Works in QMAILHOME; queues through qmail-queue.
 // Exit 0 after QUIT; 1 when the client goes away, times out or must go.
 #include <signal.h>
 #include <unistd.h>

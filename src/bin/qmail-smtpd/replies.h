@@ -57,6 +57,7 @@ constexpr std::string_view kTlsUnavailable = "454 4.7.0 TLS not available due to
 constexpr std::string_view kTlsActive = "503 5.5.1 TLS already active";
 constexpr std::string_view kNoParameters = "501 5.5.4 syntax error (no parameters allowed)";
 
+constexpr std::string_view kAuthRequired = "530 5.7.0 authentication required";
 constexpr std::string_view kAuthOk = "235 2.7.0 authentication successful";
 constexpr std::string_view kAuthFailed = "535 5.7.8 authentication failed";
 constexpr std::string_view kAuthTemp = "454 4.7.0 temporary authentication failure";

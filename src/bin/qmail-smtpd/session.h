@@ -35,6 +35,7 @@ struct Config {
   std::string localhost = "unknown";
   std::optional<std::string> relayclient;
   bool smtps = false;  // $SMTPS: TLS from the first byte (port 465)
+  bool submission = false;  // $SUBMISSION: MAIL only after AUTH (port 587, RFC 6409)
   // From control/.
   std::string greeting;
   long long timeout_s = 1200;          // timeoutsmtpd

@@ -56,8 +56,10 @@ constexpr const char* kKnownControl[] = {
     "concurrencyperip", "dnsservers", "maxbadcommands", "maxrcpt", "openrelay", "outgoingip",
     "timeoutsmtpdsession", "dkim",
     "listen.smtp", "listen.pop3", "listen.qmtp", "listen.qmqp",
-    "tcp.smtp", "tcp.pop3", "tcp.qmtp", "tcp.qmqp",
+    "listen.submission", "listen.smtps",
+    "tcp.smtp", "tcp.pop3", "tcp.qmtp", "tcp.qmqp", "tcp.submission", "tcp.smtps",
     "tcp.smtp.cdb", "tcp.pop3.cdb", "tcp.qmtp.cdb", "tcp.qmqp.cdb",
+    "tcp.submission.cdb", "tcp.smtps.cdb",
 };
 
 constexpr const char* kNumbers[] = {

@@ -192,10 +192,14 @@ Status populate(const Maker& m, const Options& o, const std::string& me) {
       {"bounceformat", "dsn\n"},
   };
   for (const Service& s : kServices) {
-    control.push_back({std::string(s.rules).substr(8), s.default_rules});
-    for (const Listener& l : o.listeners)
-      if (l.service == s.name)
-        control.push_back({std::string(s.listen).substr(8), l.addr.text() + "\n"});
+    bool named = false;
+    for (const Listener& l : o.listeners) {
+      if (l.service != s.name) continue;
+      named = true;
+      control.push_back({std::string(s.listen).substr(8), l.addr.text() + "\n"});
+    }
+    if (named || !s.on_demand)
+      control.push_back({std::string(s.rules).substr(8), s.default_rules});
   }
   for (const auto& f : control)
     if (auto st = m.file("control/" + f.name, f.text, Who::kRoot, Group::kQmail, 0644); !st)

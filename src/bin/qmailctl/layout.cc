@@ -93,17 +93,27 @@ std::string plus_domain_of(std::string_view me) {
   return std::string(me.substr(second + 1));
 }
 
-const Service kServices[4] = {
-    {"smtp", "qmail-smtpd", "control/listen.smtp", "control/tcp.smtp",
+const Service kServices[6] = {
+    {"smtp", "qmail-smtpd", "qmail-smtpd", "control/listen.smtp", "control/tcp.smtp",
      "127.:allow,RELAYCLIENT=\"\"\n:allow\n", "supervise/smtp.pid", "log/smtp", false,
-     "421 4.7.0 too many connections from your address (#4.7.0)\r\n"},
-    {"pop3", "qmail-pop3d", "control/listen.pop3", "control/tcp.pop3", ":allow\n",
-     "supervise/pop3.pid", "log/pop3", true, "-ERR too many connections from your address\r\n"},
-    {"qmtp", "qmail-qmtpd", "control/listen.qmtp", "control/tcp.qmtp",
-     "127.:allow,RELAYCLIENT=\"\"\n:allow\n", "supervise/qmtp.pid", "log/qmtp", false, ""},
+     "421 4.7.0 too many connections from your address (#4.7.0)\r\n", false},
+    {"pop3", "qmail-pop3d", "qmail-pop3d", "control/listen.pop3", "control/tcp.pop3", ":allow\n",
+     "supervise/pop3.pid", "log/pop3", true, "-ERR too many connections from your address\r\n",
+     false},
+    {"qmtp", "qmail-qmtpd", "qmail-qmtpd", "control/listen.qmtp", "control/tcp.qmtp",
+     "127.:allow,RELAYCLIENT=\"\"\n:allow\n", "supervise/qmtp.pid", "log/qmtp", false, "", false},
     // QMQP clients are trusted with any envelope: only this host by default.
-    {"qmqp", "qmail-qmqpd", "control/listen.qmqp", "control/tcp.qmqp", "127.:allow\n:deny\n",
-     "supervise/qmqp.pid", "log/qmqp", false, ""},
+    {"qmqp", "qmail-qmqpd", "qmail-qmqpd", "control/listen.qmqp", "control/tcp.qmqp",
+     "127.:allow\n:deny\n", "supervise/qmqp.pid", "log/qmqp", false, "", false},
+    // Submission (port 587, RFC 6409): qmail-smtpd refusing MAIL before AUTH.
+    {"submission", "qmail-smtpd/submission", "qmail-smtpd", "control/listen.submission",
+     "control/tcp.submission", ":allow,SUBMISSION=\"\"\n", "supervise/submission.pid",
+     "log/submission", false, "421 4.7.0 too many connections from your address (#4.7.0)\r\n",
+     true},
+    // SMTPS (port 465, RFC 8314): qmail-smtpd with TLS before the greeting.
+    // No -M text: a client expecting TLS could not read it.
+    {"smtps", "qmail-smtpd/smtps", "qmail-smtpd", "control/listen.smtps", "control/tcp.smtps",
+     ":allow,SMTPS=\"\"\n", "supervise/smtps.pid", "log/smtps", false, "", true},
 };
 
 }  // namespace qng::ctl

@@ -53,6 +53,7 @@ std::string plus_domain_of(std::string_view me);
 struct Service {
   const char* name;      // smtp
   const char* program;   // qmail-smtpd: the name stat and start print
+  const char* exe;       // qmail-smtpd: what tcpserver runs, in DIR/bin
   const char* listen;    // control/listen.smtp: one line HOST:PORT
   const char* rules;     // control/tcp.smtp: tcprules source (+ ".cdb")
   const char* default_rules;  // what init writes there
@@ -61,8 +62,9 @@ struct Service {
   bool as_root;          // system instance: tcpserver stays root (qmail-popup
                          // needs it to run checkpassword); else qmaild/nofiles
   const char* too_many;  // tcpserver -M: said to a client over -C ("": nothing)
+  bool on_demand;        // init writes the rules only when the listener is named
 };
-extern const Service kServices[4];
+extern const Service kServices[6];
 
 // qmail-send's pid file and qmailctl's own log, relative to DIR.
 constexpr const char* kSendPidFile = "supervise/qmail-send.pid";

@@ -212,7 +212,7 @@ std::vector<std::string> service_program(const std::string& dir, const Service& 
   std::string bin = dir + "/bin/";
   if (std::string(s.name) == "pop3")
     return {bin + "qmail-popup", me, bin + "qmail-checkpassword", bin + "qmail-pop3d", "Maildir"};
-  return {bin + s.program};
+  return {bin + s.exe};
 }
 
 std::vector<std::string> tcpserver_argv(const std::string& dir, const Service& s,

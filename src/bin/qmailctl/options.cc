@@ -12,13 +12,17 @@ const char kUsage[] =
     "\n"
     "  init DIR [--me NAME] [--smtp HOST:PORT] [--pop3 HOST:PORT]\n"
     "           [--qmtp HOST:PORT] [--qmqp HOST:PORT]\n"
-    "                     create an instance owned by the invoking user\n"
+    "           [--submission HOST:PORT] [--smtps HOST:PORT]\n"
+    "                     create an instance owned by the invoking user;\n"
+    "                     --submission: qmail-smtpd requiring AUTH (port 587),\n"
+    "                     --smtps: qmail-smtpd with implicit TLS (port 465)\n"
     "  init --system [DIR] [--me NAME] [--smtp HOST:PORT] ...\n"
     "                     as root: the system instance (default /var/qmail)\n"
     "                     with qmail's users, owners and modes\n"
     "  start | stop | restart\n"
     "                     start or stop qmail-send and the listeners of\n"
-    "                     control/listen.smtp, .pop3, .qmtp, .qmqp (tcpserver)\n"
+    "                     control/listen.smtp, .pop3, .qmtp, .qmqp, .submission,\n"
+    "                     .smtps (tcpserver)\n"
     "  stat               one line per service, then the queue counts\n"
     "  queue              what qmail-qstat and qmail-qread print\n"
     "  doqueue            retry every queued message now (ALRM to qmail-send)\n"
@@ -108,7 +112,7 @@ Status parse_manage(const std::vector<std::string>& argv, size_t i, const std::s
   return {};
 }
 
-constexpr const char* kListenerServices[] = {"smtp", "pop3", "qmtp", "qmqp"};
+constexpr const char* kListenerServices[] = {"smtp", "pop3", "qmtp", "qmqp", "submission", "smtps"};
 
 bool is_host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -2,6 +2,7 @@
 //
 //   qmailctl [-d DIR] COMMAND [ARGS]
 //   qmailctl init DIR [--me NAME] [--smtp H:P] [--pop3 H:P] [--qmtp H:P] [--qmqp H:P]
+//                     [--submission H:P] [--smtps H:P]
 //   qmailctl init --system [DIR]
 //   qmailctl [-d DIR] passwd ADDRESS
 //   qmailctl [-d DIR] dkim-keygen DOMAIN [SELECTOR] [--rsa|--ed25519]
@@ -41,7 +42,7 @@ enum class Command {
 
 // One listener named on init's command line: "smtp" and its address.
 struct Listener {
-  std::string service;  // smtp pop3 qmtp qmqp
+  std::string service;  // smtp pop3 qmtp qmqp submission smtps
   HostPort addr;
 };
 
