@@ -4,6 +4,7 @@
 #                 under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make run      start a demo instance in ./run/ (SMTP 2525, POP3 2110)
 #   make bench    benchmarks beside a peer MTA
+#   make fuzz     run every libFuzzer target for FUZZ_SECONDS (30) each
 #   make deps     install the build and test dependencies that are missing
 #   make install  PREFIX=/usr/local DESTDIR= (see docs/install.md)
 
@@ -13,7 +14,9 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all build deps test test-fast test-asan run stop bench install clean
+.PHONY: all build deps test test-fast test-asan run stop bench install fuzz clean
+
+FUZZ_SECONDS ?= 30
 
 all: build
 
@@ -50,5 +53,8 @@ bench: build
 install: build
 	@sh scripts/install.sh --prefix "$(PREFIX)" --destdir "$(DESTDIR)" --build build
 
+fuzz:
+	@sh scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -7,11 +7,13 @@ set -eu
 # build: compilers, CMake, OpenSSL, libunbound, libcrypt, GoogleTest
 # tests: pytest, real clients and peers (swaks, curl, fetchmail, Postfix's
 # smtp-sink/smtp-source), tinycdb's cdb, unbound as a local DNS server,
-# dkimpy as an independent DKIM verifier, chromium to render reports
+# dkimpy as an independent DKIM verifier, chromium to render reports;
+# fuzzing (make fuzz): clang with libFuzzer
 pkgs="g++ make cmake pkg-config libssl-dev libunbound-dev libcrypt-dev
 googletest libgtest-dev libgmock-dev
 python3 python3-pytest swaks curl fetchmail postfix tinycdb unbound openssl
-python3-dkim python3-nacl opendkim-tools chromium"
+python3-dkim python3-nacl opendkim-tools chromium
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $pkgs; do

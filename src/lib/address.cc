@@ -40,7 +40,7 @@ bool atom_char(unsigned char c) {
 }
 
 bool quote_needed(std::string_view local) {
-  if (local.empty()) return false;  // quote.c leaves an empty box alone
+  if (local.empty()) return true;  // quote.c: ""@domain, or <@domain> reads as a route
   for (char c : local)
     if (!atom_char(static_cast<unsigned char>(c))) return true;
   if (local.front() == '.' || local.back() == '.') return true;
@@ -136,6 +136,7 @@ Result<SmtpPath> parse_smtp_path(std::string_view arg) {
 }
 
 std::string quote_address(std::string_view address) {
+  if (address.empty()) return {};  // <> stays <> (quote2)
   AddressParts parts = split_address(address);
   if (!quote_needed(parts.local)) return std::string(address);
   std::string out;

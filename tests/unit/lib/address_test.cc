@@ -91,7 +91,7 @@ TEST(Address, QuoteAsQmailsQuoteC) {
       {"#@[]", "#@[]"},
       {"postmaster", "postmaster"},
       {"", ""},
-      {"@x", "@x"},
+      {"@x", "\"\"@x"},
       {"a b@c", "\"a b\"@c"},
       {"a b", "\"a b\""},
       {"a..b@c", "\"a..b\"@c"},
