@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "io.h"
@@ -100,6 +101,20 @@ Status Channel::flush() {
   return {};
 }
 
+Status Channel::fill() {
+  in_.clear();
+  in_pos_ = 0;
+  in_.resize(kReadChunk);
+  auto r = read_some(in_.data(), in_.size());
+  if (!r) {
+    in_.clear();
+    return r.error();
+  }
+  in_.resize(*r);
+  if (*r == 0) return Error::temp("end of stream", EPIPE);
+  return {};
+}
+
 Status Channel::read_line(std::string& line, size_t max) {
   line.clear();
   for (;;) {
@@ -109,17 +124,20 @@ Status Channel::read_line(std::string& line, size_t max) {
       if (c == '\n') return {};
       if (line.size() >= max) return Error::perm("reply line too long", E2BIG);
     }
-    in_.clear();
-    in_pos_ = 0;
-    in_.resize(kReadChunk);
-    auto r = read_some(in_.data(), in_.size());
-    if (!r) {
-      in_.clear();
-      return r.error();
-    }
-    in_.resize(*r);
-    if (*r == 0) return Error::temp("end of stream", EPIPE);
+    if (auto s = fill(); !s) return s;
   }
+}
+
+Status Channel::read_exact(std::string& out, size_t n) {
+  while (n > 0) {
+    if (in_pos_ == in_.size())
+      if (auto s = fill(); !s) return s;
+    size_t take = std::min(n, in_.size() - in_pos_);
+    out.append(in_, in_pos_, take);
+    in_pos_ += take;
+    n -= take;
+  }
+  return {};
 }
 
 Status Channel::start_tls(SSL* ssl) {

@@ -1,5 +1,6 @@
-// channel.h: the SMTP connection: a non-blocking socket, later perhaps
-// wrapped in TLS, with qmail's timeoutremote on every read and write.
+// channel.h: the SMTP or QMTP connection: a non-blocking socket, for SMTP
+// perhaps wrapped in TLS later, with qmail's timeoutremote on every read
+// and write.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -27,6 +28,9 @@ class Channel {
   // Reads through the next LF (kept) into line. E2BIG when max bytes come
   // without one; EPIPE at the end of the stream; ETIMEDOUT.
   Status read_line(std::string& line, size_t max);
+  // Reads exactly n bytes, appended to out. EPIPE when the stream ends
+  // first; ETIMEDOUT.
+  Status read_exact(std::string& out, size_t n);
   // Bytes received and not yet consumed.
   size_t buffered() const { return in_.size() - in_pos_; }
 
@@ -39,6 +43,8 @@ class Channel {
 
  private:
   Result<size_t> read_some(char* buf, size_t n);
+  // Refills in_ (which must be used up); EPIPE at the end of the stream.
+  Status fill();
   Result<size_t> write_some(const char* buf, size_t n);
   // Waits as an SSL call asked (SSL_ERROR_WANT_READ/WRITE), or fails.
   Status wait_tls(int ssl_error, const char* what);

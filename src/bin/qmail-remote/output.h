@@ -17,6 +17,8 @@ constexpr const char* kNoMem = "ZOut of memory. (#4.3.0)\n";
 constexpr const char* kOsErr = "ZSystem resources temporarily unavailable. (#4.3.0)\n";
 constexpr const char* kNoConn =
     "ZSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n";
+constexpr const char* kNoQmtpConn =
+    "ZSorry, I wasn't able to establish a QMTP connection. (#4.4.1)\n";
 constexpr const char* kReadMessage = "ZUnable to read message. (#4.3.0)\n";
 constexpr const char* kTempDns = "ZSorry, I couldn't find any host by that name. (#4.1.2)\n";
 constexpr const char* kChdir = "ZUnable to switch to home directory. (#4.3.0)\n";

@@ -1,5 +1,6 @@
 // remote.cc: one qmail-remote run: controls, routes, DNS, then each
-// address in turn until one server takes the message or refuses it.
+// address in turn until one server takes the message or refuses it, by
+// SMTP or (qmtproutes, MXPS) by QMTP.
 #include "remote.h"
 
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "instance.h"
 #include "mx.h"
 #include "output.h"
+#include "qmtp_client.h"
 #include "routes.h"
 #include "smtp.h"
 #include "tcpto.h"
@@ -163,10 +165,20 @@ std::string deliver_all(const std::vector<std::string>& args, Output& out) {
   auto config = read_config(control, why);
   if (!config) return "Z" + why;
 
-  // The route: qmail's smtproutes lookup, our ":port" and "[ip]" forms.
+  // The route: control/qmtproutes first (QMTP), then qmail's smtproutes
+  // lookup, each with our ":port" and "[ip]" forms. An empty qmtproutes
+  // value is an exception, as in smtproutes: not routed by QMTP.
   std::string host = args[1];
   Relay relay;
-  if (auto v = config->routes.find(host)) {
+  bool qmtp_route = false;
+  if (auto q = config->qmtproutes.find(host); q && !q->empty()) {
+    auto r = parse_relay(*q, kQmtpPort);
+    if (!r)
+      return "ZUnable to parse control/qmtproutes value " + safe(*q) + " for " + safe(host) +
+             ". (#4.3.0)\n";
+    relay = *r;
+    qmtp_route = true;
+  } else if (auto v = config->routes.find(host)) {
     auto r = parse_relay(*v);
     if (!r)
       return "ZUnable to parse control/smtproutes value " + safe(*v) + " for " + safe(host) +
@@ -179,9 +191,11 @@ std::string deliver_all(const std::vector<std::string>& args, Output& out) {
     if (has_line_break(args[i])) return kLineBreak;
   d.helohost = config->helohost;
   d.sender = smtp_address(args[2]);
+  d.envelope_sender = args[2];
   d.needs_utf8 = non_ascii(args[2]);
   for (size_t i = 3; i < args.size(); ++i) {
     d.recipients.push_back(smtp_address(args[i]));
+    d.envelope_recipients.push_back(args[i]);
     if (non_ascii(args[i])) d.needs_utf8 = true;
   }
   Fd spool;
@@ -210,13 +224,17 @@ std::string deliver_all(const std::vector<std::string>& args, Output& out) {
   d.relay = relay.host;
   d.timeout_ms = static_cast<int>(config->timeout_remote) * 1000;
 
-  auto policy = find_tls_policy(*config, host, relay.host, why);
-  if (!policy) return "Z" + why;
-  d.policy = *policy;
-  if (!relay.host.empty()) {
-    auto creds = read_credentials(control, relay.host, why);
-    if (!creds) return "Z" + why;
-    d.credentials = std::move(*creds);
+  if (qmtp_route) {
+    d.policy.level = TlsLevel::kNone;  // QMTP has no STARTTLS
+  } else {
+    auto policy = find_tls_policy(*config, host, relay.host, why);
+    if (!policy) return "Z" + why;
+    d.policy = *policy;
+    if (!relay.host.empty()) {
+      auto creds = read_credentials(control, relay.host, why);
+      if (!creds) return "Z" + why;
+      d.credentials = std::move(*creds);
+    }
   }
 
   auto me = local_addresses();
@@ -244,13 +262,34 @@ std::string deliver_all(const std::vector<std::string>& args, Output& out) {
   for (const Target& t : found.targets) {
     if (tcpto.dead(t.ip)) continue;
     auto source = source_for(config->outgoing, t.ip);
+    auto bind_failed = [&](const Error& e) {
+      return "ZUnable to bind to " + format_ip(*source) + " (control/outgoingip): " +
+             one_line(e.message()) + ". (#4.3.0)\n";
+    };
+    // QMTP by qmtproutes, or by MXPS for an exchanger that advertises it
+    // (then SMTP at the same address when QMTP cannot connect; only that
+    // outcome goes into the timeout table).
+    const bool mxps = !qmtp_route && relay.host.empty() && mxps_qmtp(t.pref);
+    if (qmtp_route || mxps) {
+      auto fd = timeout_connect(t.ip, qmtp_route ? relay.port : kQmtpPort,
+                                config->timeout_connect, source);
+      if (fd) {
+        tcpto.record(t.ip, false);
+        Channel ch(std::move(*fd), d.timeout_ms);
+        deliver_qmtp(ch, d, t, out);
+        return {};
+      }
+      if (fd.error().context() == "bind") return bind_failed(fd.error());
+      if (qmtp_route) {
+        tcpto.record(t.ip, fd.error().code() == ETIMEDOUT);
+        continue;
+      }
+    }
     bool allow_tls = true;
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto fd = timeout_connect(t.ip, relay.port, config->timeout_connect, source);
       if (!fd) {
-        if (fd.error().context() == "bind")
-          return "ZUnable to bind to " + format_ip(*source) + " (control/outgoingip): " +
-                 one_line(fd.error().message()) + ". (#4.3.0)\n";
+        if (fd.error().context() == "bind") return bind_failed(fd.error());
         tcpto.record(t.ip, fd.error().code() == ETIMEDOUT);
         break;
       }
@@ -260,7 +299,7 @@ std::string deliver_all(const std::vector<std::string>& args, Output& out) {
       allow_tls = false;  // "may": once more in plaintext
     }
   }
-  return kNoConn;
+  return qmtp_route ? kNoQmtpConn : kNoConn;
 }
 
 }  // namespace

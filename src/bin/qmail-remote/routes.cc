@@ -55,8 +55,9 @@ std::optional<std::string> RouteTable::find(std::string_view host, bool with_def
   return std::nullopt;
 }
 
-std::optional<Relay> parse_relay(std::string_view value) {
+std::optional<Relay> parse_relay(std::string_view value, uint16_t default_port) {
   Relay r;
+  r.port = default_port;
   std::string_view rest;
   if (!value.empty() && value.front() == '[') {
     size_t close = value.find(']');
@@ -164,6 +165,10 @@ Result<Config> read_config(const Control& control, std::string& why) {
   auto routes = control.lines("smtproutes");
   if (!routes) return fail(kUnreadable);
   c.routes = RouteTable(*routes);
+
+  auto qmtproutes = control.lines("qmtproutes");
+  if (!qmtproutes) return fail(kUnreadable);
+  c.qmtproutes = RouteTable(*qmtproutes);
 
   auto policy = control.lines("tlspolicy");
   if (!policy) return fail(kUnreadable);

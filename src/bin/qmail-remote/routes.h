@@ -1,5 +1,6 @@
-// routes.h: qmail-remote's control files: smtproutes, tlspolicy, smtpauth,
-// outgoingip, dnsservers and the timeouts (docs/remote.md).
+// routes.h: qmail-remote's control files: smtproutes, qmtproutes,
+// tlspolicy, smtpauth, outgoingip, dnsservers and the timeouts
+// (docs/remote.md).
 #pragma once
 
 #include <cstdint>
@@ -35,18 +36,19 @@ class RouteTable {
   std::map<std::string, std::string> map_;  // lowercase key -> value
 };
 
-// Where a smtproutes value sends mail.
+// Where a smtproutes or qmtproutes value sends mail.
 struct Relay {
   std::string host;  // a name, an IPv4 address, or "[address]"; "" = by MX
   uint16_t port = kSmtpPort;
   bool operator==(const Relay&) const = default;
 };
 
-// Parses a smtproutes value: "relay", "relay:port", "[ip]", "[ip]:port",
-// or ":port" (our addition: deliver by MX as usual, to that port). An empty
-// value means "by MX, port 25". nullopt when the port is not 1..65535 or a
-// bracket is unbalanced.
-std::optional<Relay> parse_relay(std::string_view value);
+// Parses a smtproutes or qmtproutes value: "relay", "relay:port", "[ip]",
+// "[ip]:port", or ":port" (our addition: deliver by MX as usual, to that
+// port). An empty value means "by MX, port default_port" (25 for
+// smtproutes). nullopt when the port is not 1..65535 or a bracket is
+// unbalanced.
+std::optional<Relay> parse_relay(std::string_view value, uint16_t default_port = kSmtpPort);
 
 enum class TlsLevel { kNone, kMay, kEncrypt, kVerify };
 
@@ -80,7 +82,8 @@ struct Config {
   std::string helohost;
   unsigned timeout_connect = 60;   // seconds
   unsigned timeout_remote = 1200;  // seconds
-  RouteTable routes;
+  RouteTable routes;      // control/smtproutes
+  RouteTable qmtproutes;  // control/qmtproutes
   RouteTable tlspolicy;
   std::vector<IpAddress> outgoing;      // control/outgoingip
   std::vector<std::string> dnsservers;  // control/dnsservers, as libunbound wants them

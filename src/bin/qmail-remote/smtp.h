@@ -55,6 +55,8 @@ struct Delivery {
   std::string helohost;
   std::string sender;                   // as it goes between < >
   std::vector<std::string> recipients;  // the same
+  std::string envelope_sender;          // as given (QMTP carries it as it is)
+  std::vector<std::string> envelope_recipients;  // the same
   bool needs_utf8 = false;              // an address has non-ASCII bytes
   bool eightbit = false;                // the message has 8-bit bytes
   std::optional<uint64_t> size;         // the stored message's size
